@@ -1,0 +1,435 @@
+//! The plan's input layers read into study records, with every coordinate converted to
+//! WGS84 on read (GCJ-02, BD-09, projected EPSG) and every value checked.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use geo::{Centroid, Coord, Geometry, MapCoords, MultiPolygon, Point};
+
+use crate::crs::{geographic_to_wgs84, InputCrs, Projection};
+use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
+use crate::model::{Counts, FacilityKind};
+use crate::plan::{FacilityLayer, Layer, Plan, PopulationGeometry, PopulationLayer, UnknownKinds};
+use crate::study::{AreaRecord, FacilityRecord, Inputs, PopulationRecord};
+
+/// Facilities left out because their label is unknown and the plan says `skip`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Skipped {
+    /// Label → locations of the rows that carry it.
+    pub unknown_labels: BTreeMap<String, Vec<String>>,
+}
+
+/// Reads the table of a layer; for CSV, geometry comes from the lon/lat (or x/y) columns.
+fn read_table(layer: &Layer) -> Result<Table, ReadError> {
+    let mut table = match Format::of(&layer.path)? {
+        Format::Csv => csv_table::read(&layer.path, layer.encoding, layer.delimiter)?,
+        Format::GeoJson => geojson_table::read(&layer.path)?,
+    };
+    if table.columns.is_some() {
+        let (Some(lon), Some(lat)) = (layer.field("lon"), layer.field("lat")) else {
+            return Err(ReadError::file(
+                &layer.path,
+                "a CSV layer needs lon and lat fields for its coordinates",
+            ));
+        };
+        table.require_column(lon, "longitude / x")?;
+        table.require_column(lat, "latitude / y")?;
+        for row in &mut table.rows {
+            let coord = |field: &str| -> Result<f64, ReadError> {
+                let text = row.text(field).ok_or_else(|| {
+                    ReadError::at(
+                        &layer.path,
+                        &row.location,
+                        Some(field),
+                        "missing coordinate",
+                    )
+                })?;
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        ReadError::at(
+                            &layer.path,
+                            &row.location,
+                            Some(field),
+                            format!("'{text}' is not a number; expected a coordinate"),
+                        )
+                    })
+            };
+            let (x, y) = (coord(lon)?, coord(lat)?);
+            row.geometry = Some(Geometry::Point(Point::new(x, y)));
+        }
+    }
+    Ok(table)
+}
+
+/// Checks that geographic coordinates are in range, with a hint when lon/lat look swapped.
+fn check_range(file: &Path, row: &Row, c: Coord<f64>) -> Result<(), ReadError> {
+    let ok = |lon: f64, lat: f64| (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat);
+    if ok(c.x, c.y) {
+        return Ok(());
+    }
+    let hint = if ok(c.y, c.x) {
+        "; longitude and latitude look swapped (expected [lon, lat] / x = longitude)"
+    } else {
+        "; is the layer's crs right? (projected coordinates need crs = \"EPSG:<code>\")"
+    };
+    Err(ReadError::at(
+        file,
+        &row.location,
+        Some("geometry"),
+        format!(
+            "coordinate ({}, {}) is out of range: longitude must lie in [-180, 180] and latitude in [-90, 90]{hint}",
+            c.x, c.y
+        ),
+    ))
+}
+
+/// Converts a row's geometry from the layer's CRS to WGS84.
+fn to_wgs84(
+    layer: &Layer,
+    projected: Option<&Projection>,
+    row: &Row,
+    g: &Geometry<f64>,
+) -> Result<Geometry<f64>, ReadError> {
+    match (layer.crs, projected) {
+        (InputCrs::Epsg(_), Some(p)) => g.try_map_coords(|c| {
+            p.to_wgs84(c.x, c.y)
+                .map(|(x, y)| Coord { x, y })
+                .map_err(|e| {
+                    ReadError::at(&layer.path, &row.location, Some("geometry"), e.to_string())
+                })
+        }),
+        (crs, _) => g.try_map_coords(|c| {
+            check_range(&layer.path, row, c)?;
+            let (x, y) = geographic_to_wgs84(crs, c.x, c.y);
+            Ok(Coord { x, y })
+        }),
+    }
+}
+
+/// A table with its rows' geometries in WGS84.
+struct Located {
+    table: Table,
+    geometries: Vec<Geometry<f64>>,
+}
+
+fn read_located(layer: &Layer) -> Result<Located, ReadError> {
+    let projected = match layer.crs {
+        InputCrs::Epsg(code) => Some(
+            Projection::from_epsg(code)
+                .map_err(|e| ReadError::file(&layer.path, format!("crs: {e}")))?,
+        ),
+        _ => None,
+    };
+    let table = read_table(layer)?;
+    let geometries = table
+        .rows
+        .iter()
+        .map(|row| {
+            let g = row.geometry.as_ref().ok_or_else(|| {
+                ReadError::at(
+                    &layer.path,
+                    &row.location,
+                    Some("geometry"),
+                    "missing geometry",
+                )
+            })?;
+            to_wgs84(layer, projected.as_ref(), row, g)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Located { table, geometries })
+}
+
+/// The id of a row: the id field's value, or the row's location when the plan names no
+/// id field. Ids must be unique within the layer.
+fn ids(layer: &Layer, table: &Table) -> Result<Vec<String>, ReadError> {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    let mut out = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let id = match layer.field("id") {
+            Some(f) => table.text(row, f)?.to_string(),
+            None => row.location.clone(),
+        };
+        if let Some(first) = seen.insert(id.clone(), &row.location) {
+            return Err(ReadError::at(
+                &table.file,
+                &row.location,
+                layer.field("id"),
+                format!("duplicate id '{id}' (first used at {first}); ids must be unique"),
+            ));
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+fn require_columns(layer: &Layer, table: &Table, logical: &[&str]) -> Result<(), ReadError> {
+    for l in logical {
+        if let Some(f) = layer.field(l) {
+            table.require_column(f, l)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the population layer.
+pub fn read_population(spec: &PopulationLayer) -> Result<Vec<PopulationRecord>, ReadError> {
+    let layer = &spec.layer;
+    let located = read_located(layer)?;
+    let table = &located.table;
+    require_columns(
+        layer,
+        table,
+        &["id", "residents", "aged_60", "aged_65", "aged_80"],
+    )?;
+    let ids = ids(layer, table)?;
+    let mut out = Vec::with_capacity(table.rows.len());
+    for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
+        let count = |logical: &str| -> Result<f64, ReadError> {
+            match layer.field(logical) {
+                Some(f) => Ok(table.number(row, f, true)?.unwrap_or(0.0)),
+                None => Ok(0.0),
+            }
+        };
+        let counts = Counts {
+            residents: count("residents")?,
+            aged_60: count("aged_60")?,
+            aged_65: count("aged_65")?,
+            aged_80: count("aged_80")?,
+        };
+        let nested = [
+            ("aged_60", counts.aged_60, "residents", counts.residents),
+            ("aged_65", counts.aged_65, "aged_60", counts.aged_60),
+            ("aged_80", counts.aged_80, "aged_65", counts.aged_65),
+        ];
+        for (band, v, outer, outer_v) in nested {
+            if let (Some(bf), Some(of)) = (layer.field(band), layer.field(outer)) {
+                if v > outer_v * (1.0 + 1e-9) {
+                    return Err(ReadError::at(
+                        &table.file,
+                        &row.location,
+                        Some(bf),
+                        format!("{v} exceeds {of} ({outer_v}); age bands must nest"),
+                    ));
+                }
+            }
+        }
+        let kind_ok = matches!(
+            (spec.geometry, &geometry),
+            (PopulationGeometry::Cells, Geometry::Point(_))
+                | (_, Geometry::Polygon(_))
+                | (_, Geometry::MultiPolygon(_))
+        );
+        if !kind_ok {
+            let expected = match spec.geometry {
+                PopulationGeometry::Cells => "a Point, Polygon or MultiPolygon",
+                PopulationGeometry::Polygons => {
+                    "a Polygon or MultiPolygon (geometry = \"polygons\")"
+                }
+            };
+            return Err(ReadError::at(
+                &table.file,
+                &row.location,
+                Some("geometry"),
+                format!("expected {expected}"),
+            ));
+        }
+        out.push(PopulationRecord {
+            id,
+            geometry,
+            counts,
+            origin: format!("{}: {}", table.file.display(), row.location),
+        });
+    }
+    Ok(out)
+}
+
+/// Maps an input label to a facility kind: the plan's own labels first (exact), then the
+/// built-in Chinese labels (exact) and English labels and kind ids (case-insensitive).
+pub fn kind_of(label: &str, plan_labels: &BTreeMap<String, FacilityKind>) -> Option<FacilityKind> {
+    let label = label.trim();
+    if let Some(k) = plan_labels.get(label) {
+        return Some(*k);
+    }
+    let lower = label.to_lowercase();
+    FacilityKind::ALL.into_iter().find(|k| {
+        k.id() == lower
+            || k.builtin_labels()
+                .iter()
+                .any(|l| *l == label || l.to_lowercase() == lower)
+    })
+}
+
+/// Reads the facility layer; unknown labels are an error listing them all, or (with
+/// `unknown_kinds = "skip"`) are left out and returned in [`Skipped`].
+pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Skipped), ReadError> {
+    let layer = &spec.layer;
+    let located = read_located(layer)?;
+    let table = &located.table;
+    require_columns(
+        layer,
+        table,
+        &[
+            "id",
+            "name",
+            "kind",
+            "floor_area_m2",
+            "beds",
+            "nursing_beds",
+            "meals_per_day",
+            "day_places",
+            "subdistrict",
+        ],
+    )?;
+    let ids = ids(layer, table)?;
+    let kind_field = layer.field("kind").unwrap_or("type");
+    let mut skipped = Skipped::default();
+    let mut out = Vec::with_capacity(table.rows.len());
+    for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
+        let label = table.text(row, kind_field)?;
+        let Some(kind) = kind_of(label, &spec.kind_labels) else {
+            skipped
+                .unknown_labels
+                .entry(label.to_string())
+                .or_default()
+                .push(row.location.clone());
+            continue;
+        };
+        let number = |logical: &str| match layer.field(logical) {
+            Some(f) => table.number(row, f, false),
+            None => Ok(None),
+        };
+        let lon_lat = match &geometry {
+            Geometry::Point(p) => p.0,
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
+                // Building footprints: their centroid (degrees; metre-level error at most).
+                geometry.centroid().map(|c| c.0).ok_or_else(|| {
+                    ReadError::at(
+                        &table.file,
+                        &row.location,
+                        Some("geometry"),
+                        "empty polygon",
+                    )
+                })?
+            }
+            _ => {
+                return Err(ReadError::at(
+                    &table.file,
+                    &row.location,
+                    Some("geometry"),
+                    "expected a Point (or a building Polygon)",
+                ))
+            }
+        };
+        let beds = number("beds")?;
+        let nursing_beds = number("nursing_beds")?;
+        if let (Some(b), Some(n)) = (beds, nursing_beds) {
+            if n > b {
+                return Err(ReadError::at(
+                    &table.file,
+                    &row.location,
+                    layer.field("nursing_beds"),
+                    format!("{n} nursing beds exceed the {b} beds"),
+                ));
+            }
+        }
+        out.push(FacilityRecord {
+            name: layer
+                .field("name")
+                .and_then(|f| row.text(f))
+                .unwrap_or(&id)
+                .to_string(),
+            id,
+            label: label.to_string(),
+            kind,
+            lon_lat,
+            floor_area_m2: number("floor_area_m2")?,
+            beds,
+            nursing_beds,
+            meals_per_day: number("meals_per_day")?,
+            day_places: number("day_places")?,
+            subdistrict_name: layer
+                .field("subdistrict")
+                .and_then(|f| row.text(f))
+                .map(str::to_string),
+            origin: format!("{}: {}", table.file.display(), row.location),
+        });
+    }
+    if !skipped.unknown_labels.is_empty() && spec.unknown_kinds == UnknownKinds::Error {
+        let list: Vec<String> = skipped
+            .unknown_labels
+            .iter()
+            .map(|(label, rows)| format!("'{label}' ({})", rows.join(", ")))
+            .collect();
+        return Err(ReadError {
+            file: table.file.clone(),
+            location: None,
+            field: Some(kind_field.to_string()),
+            problem: format!(
+                "unknown facility labels: {}. Map each to a kind under [facilities.kind_labels] \
+                 (kinds: {}), or set unknown_kinds = \"skip\"",
+                list.join("; "),
+                FacilityKind::ALL.map(|k| k.id()).join(", ")
+            ),
+        });
+    }
+    Ok((out, skipped))
+}
+
+/// Reads an area layer (sub-districts or committees): polygons with id, name, parent.
+pub fn read_areas(layer: &Layer) -> Result<Vec<AreaRecord>, ReadError> {
+    let located = read_located(layer)?;
+    let table = &located.table;
+    require_columns(layer, table, &["id", "name", "parent"])?;
+    let ids = ids(layer, table)?;
+    let mut out = Vec::with_capacity(table.rows.len());
+    for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
+        let boundary = match geometry {
+            Geometry::Polygon(p) => MultiPolygon(vec![p]),
+            Geometry::MultiPolygon(m) => m,
+            _ => {
+                return Err(ReadError::at(
+                    &table.file,
+                    &row.location,
+                    Some("geometry"),
+                    "expected a Polygon or MultiPolygon boundary",
+                ))
+            }
+        };
+        out.push(AreaRecord {
+            name: layer
+                .field("name")
+                .and_then(|f| row.text(f))
+                .unwrap_or(&id)
+                .to_string(),
+            id,
+            parent_name: layer
+                .field("parent")
+                .and_then(|f| row.text(f))
+                .map(str::to_string),
+            boundary,
+            origin: format!("{}: {}", table.file.display(), row.location),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads every input the plan names.
+pub fn read_inputs(plan: &Plan) -> Result<(Inputs, Skipped), ReadError> {
+    let population = read_population(&plan.population)?;
+    let (facilities, skipped) = read_facilities(&plan.facilities)?;
+    let subdistricts = plan.subdistricts.as_ref().map(read_areas).transpose()?;
+    let committees = plan.committees.as_ref().map(read_areas).transpose()?;
+    Ok((
+        Inputs {
+            population,
+            spread_grid_m: (plan.population.geometry == PopulationGeometry::Polygons)
+                .then_some(plan.population.grid_cell_m),
+            facilities,
+            subdistricts: subdistricts.unwrap_or_default(),
+            committees: committees.unwrap_or_default(),
+        },
+        skipped,
+    ))
+}

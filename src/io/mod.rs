@@ -1,0 +1,170 @@
+//! Readers and writers at the edge of the flow: CSV (UTF-8/GBK) and GeoJSON in, GeoJSON and
+//! CSV tables out, every write atomic (temporary file + rename).
+
+pub mod atomic;
+pub mod csv_table;
+pub mod demo_files;
+pub mod geojson_table;
+pub mod layers;
+pub mod output;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use geo::Geometry;
+
+/// An input that cannot be read, naming the file, where in it, the field and what was
+/// expected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadError {
+    pub file: PathBuf,
+    /// "row 12" (CSV data row, 1-based, header excluded), "line 5", "feature 3" (0-based).
+    pub location: Option<String>,
+    pub field: Option<String>,
+    pub problem: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = &self.location {
+            write!(f, ": {l}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field '{field}'")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl ReadError {
+    /// An error about the file as a whole.
+    pub fn file(file: &Path, problem: impl Into<String>) -> ReadError {
+        ReadError {
+            file: file.to_path_buf(),
+            location: None,
+            field: None,
+            problem: problem.into(),
+        }
+    }
+
+    /// An error at a location in the file, optionally about one field.
+    pub fn at(
+        file: &Path,
+        location: impl Into<String>,
+        field: Option<&str>,
+        problem: impl Into<String>,
+    ) -> ReadError {
+        ReadError {
+            file: file.to_path_buf(),
+            location: Some(location.into()),
+            field: field.map(str::to_string),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// One record of an input table: its attribute values as text and its geometry, if the
+/// format carries one.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// "row 12" or "feature 3".
+    pub location: String,
+    pub values: HashMap<String, String>,
+    /// Geometry as written in the file (its CRS is the layer's).
+    pub geometry: Option<Geometry<f64>>,
+}
+
+impl Row {
+    /// The trimmed value of `field`, `None` when absent or blank.
+    pub fn text(&self, field: &str) -> Option<&str> {
+        self.values
+            .get(field)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// An input table: rows plus, for formats with a header, the column names.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub file: PathBuf,
+    /// Column names (CSV); `None` for GeoJSON, whose properties vary per feature.
+    pub columns: Option<Vec<String>>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Fails when a CSV table lacks a column the plan names.
+    pub fn require_column(&self, field: &str, logical: &str) -> Result<(), ReadError> {
+        match &self.columns {
+            Some(cols) if !cols.iter().any(|c| c == field) => Err(ReadError::file(
+                &self.file,
+                format!(
+                    "column '{field}' (for {logical}) not found; the columns are: {}. \
+                     Set the right name under [..fields] in the plan",
+                    cols.join(", ")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The required text of `field` in `row`.
+    pub fn text<'r>(&self, row: &'r Row, field: &str) -> Result<&'r str, ReadError> {
+        row.text(field)
+            .ok_or_else(|| ReadError::at(&self.file, &row.location, Some(field), "missing value"))
+    }
+
+    /// A count or size in `field`: a finite number ≥ 0. `Ok(None)` when blank and not
+    /// required.
+    pub fn number(&self, row: &Row, field: &str, required: bool) -> Result<Option<f64>, ReadError> {
+        let err = |p: String| ReadError::at(&self.file, &row.location, Some(field), p);
+        let Some(text) = row.text(field) else {
+            return if required {
+                Err(err("missing value; expected a number ≥ 0".into()))
+            } else {
+                Ok(None)
+            };
+        };
+        let v: f64 = text
+            .parse()
+            .map_err(|_| err(format!("'{text}' is not a number; expected a number ≥ 0")))?;
+        if !v.is_finite() {
+            return Err(err(format!("'{text}' is not a finite number")));
+        }
+        if v < 0.0 {
+            return Err(err(format!("{v} is negative; expected a number ≥ 0")));
+        }
+        Ok(Some(v))
+    }
+}
+
+/// Input formats, from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    GeoJson,
+}
+
+impl Format {
+    /// The format of `path` by extension (`.csv`, `.geojson`, `.json`).
+    pub fn of(path: &Path) -> Result<Format, ReadError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") | Some("txt") => Ok(Format::Csv),
+            Some("geojson") | Some("json") => Ok(Format::GeoJson),
+            _ => Err(ReadError::file(
+                path,
+                "unknown file type; expected .csv, .geojson or .json \
+                 (convert other GIS formats first, e.g. with ogr2ogr -f GeoJSON)",
+            )),
+        }
+    }
+}

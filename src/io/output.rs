@@ -1,0 +1,328 @@
+//! Output files: GeoJSON (RFC 7946: WGS84, exterior rings counter-clockwise, coordinates
+//! rounded to 1e-6° ≈ 0.1 m) and CSV tables (UTF-8 with BOM, so spreadsheets show Chinese
+//! names). Every file is written atomically.
+
+use std::path::Path;
+
+use geo::orient::{Direction, Orient};
+use geo::{Coord, MultiPolygon, Polygon};
+use serde_json::{json, Map, Value};
+
+use crate::coverage::Coverage;
+use crate::indicators::AreaRow;
+use crate::io::atomic::write_atomic;
+use crate::model::{Area, FacilityKind, Study};
+
+/// Decimal places of WGS84 coordinates in GeoJSON output (1e-6° ≈ 0.11 m).
+pub const COORD_DECIMALS: i32 = 6;
+
+/// A table value with its output precision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Text(String),
+    /// A number and its decimal places; non-finite numbers are written empty / null.
+    Num(f64, usize),
+    Bool(bool),
+    Null,
+}
+
+use Field as V;
+
+fn round(v: f64, decimals: usize) -> f64 {
+    let f = 10f64.powi(decimals as i32);
+    (v * f).round() / f
+}
+
+impl Field {
+    fn json(&self) -> Value {
+        match self {
+            V::Text(s) => Value::String(s.clone()),
+            V::Num(v, d) if v.is_finite() => json!(round(*v, *d)),
+            V::Num(..) | V::Null => Value::Null,
+            V::Bool(b) => Value::Bool(*b),
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            V::Text(s) => s.clone(),
+            V::Num(v, d) if v.is_finite() => format!("{v:.d$}", d = *d),
+            V::Num(..) | V::Null => String::new(),
+            V::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// A record: ordered (column, value) pairs.
+pub type Record = Vec<(String, Field)>;
+
+fn opt(v: Option<f64>, d: usize) -> Field {
+    v.map_or(V::Null, |v| V::Num(v, d))
+}
+
+/// The columns of an indicator row. `with_facilities` adds floor area and facility counts
+/// (sub-district and district rows).
+pub fn area_record(row: &AreaRow, with_parent: bool, with_facilities: bool) -> Record {
+    let mut r: Record = vec![
+        ("id".into(), V::Text(row.id.clone())),
+        ("name".into(), V::Text(row.name.clone())),
+    ];
+    if with_parent {
+        r.push((
+            "subdistrict".into(),
+            row.parent.clone().map_or(V::Null, V::Text),
+        ));
+    }
+    r.push(("cells".into(), V::Num(row.cells as f64, 0)));
+    r.push(("residents".into(), V::Num(row.counts.residents, 1)));
+    r.push(("aged_60_plus".into(), V::Num(row.counts.aged_60, 1)));
+    r.push(("aged_65_plus".into(), V::Num(row.counts.aged_65, 1)));
+    r.push(("aged_80_plus".into(), V::Num(row.counts.aged_80, 1)));
+    for c in &row.circles {
+        let n = &c.circle;
+        r.push((format!("{n}_people"), V::Num(c.people, 1)));
+        r.push((format!("{n}_covered"), V::Num(c.covered, 1)));
+        r.push((format!("{n}_uncovered"), V::Num(c.uncovered(), 1)));
+        r.push((format!("{n}_share"), opt(c.share(), 4)));
+        for (kind, covered) in &c.covered_by_kind {
+            let share = (c.people > 0.0).then(|| covered / c.people);
+            r.push((format!("{n}_{}_share", kind.id()), opt(share, 4)));
+        }
+    }
+    if with_facilities {
+        if let Some(f) = &row.floor {
+            r.push(("floor_area_m2".into(), V::Num(f.floor_area_m2, 1)));
+            r.push((
+                "floor_area_m2_per_1000_residents".into(),
+                opt(f.per_1000_residents_m2, 2),
+            ));
+            r.push((
+                "floor_area_target_m2_per_1000".into(),
+                opt(f.target.as_ref().map(|t| t.value), 2),
+            ));
+            r.push((
+                "floor_area_gap_m2".into(),
+                opt(f.gap_m2(row.counts.residents), 1),
+            ));
+            r.push(("floor_area_met".into(), f.met().map_or(V::Null, V::Bool)));
+            r.push((
+                "floor_area_facilities_without_area".into(),
+                V::Num(f.facilities_without_area as f64, 0),
+            ));
+            r.push((
+                "floor_area_target_source".into(),
+                f.target
+                    .as_ref()
+                    .map_or(V::Text("no target in the preset".into()), |t| {
+                        V::Text(t.source.clone())
+                    }),
+            ));
+        }
+        for kind in FacilityKind::ALL {
+            let n = row.facilities.get(&kind).copied().unwrap_or(0);
+            r.push((format!("n_{}", kind.id()), V::Num(n as f64, 0)));
+        }
+    }
+    r
+}
+
+/// Writes records as a CSV table (UTF-8 with BOM; header from the first record).
+pub fn write_csv(path: &Path, records: &[Record]) -> std::io::Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(b"\xEF\xBB\xBF")?;
+        let mut out = csv::Writer::from_writer(w);
+        if let Some(first) = records.first() {
+            out.write_record(first.iter().map(|(k, _)| k.as_str()))?;
+        }
+        for rec in records {
+            out.write_record(rec.iter().map(|(_, v)| v.csv()))?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+fn position(c: Coord<f64>) -> Value {
+    json!([
+        round(c.x, COORD_DECIMALS as usize),
+        round(c.y, COORD_DECIMALS as usize)
+    ])
+}
+
+fn polygon_rings(p: &Polygon<f64>) -> Value {
+    let p = p.orient(Direction::Default);
+    let ring =
+        |ls: &geo::LineString<f64>| Value::Array(ls.coords().map(|c| position(*c)).collect());
+    let mut rings = vec![ring(p.exterior())];
+    rings.extend(p.interiors().iter().map(ring));
+    Value::Array(rings)
+}
+
+/// GeoJSON geometry of a polygon, RFC 7946 winding.
+pub fn polygon_json(p: &Polygon<f64>) -> Value {
+    json!({"type": "Polygon", "coordinates": polygon_rings(p)})
+}
+
+/// GeoJSON geometry of a multipolygon (a Polygon when it has one part).
+pub fn multipolygon_json(m: &MultiPolygon<f64>) -> Value {
+    if m.0.len() == 1 {
+        return polygon_json(&m.0[0]);
+    }
+    json!({"type": "MultiPolygon", "coordinates": m.0.iter().map(polygon_rings).collect::<Vec<_>>()})
+}
+
+/// GeoJSON geometry of a point.
+pub fn point_json(c: Coord<f64>) -> Value {
+    json!({"type": "Point", "coordinates": position(c)})
+}
+
+fn properties(r: &Record) -> Value {
+    Value::Object(
+        r.iter()
+            .map(|(k, v)| (k.clone(), v.json()))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// Writes a FeatureCollection, one feature per line, streaming `features`.
+pub fn write_feature_collection(
+    path: &Path,
+    features: impl Iterator<Item = (Value, Record)>,
+) -> std::io::Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+        for (i, (geometry, record)) in features.enumerate() {
+            if i > 0 {
+                w.write_all(b",\n")?;
+            }
+            let f =
+                json!({"type": "Feature", "geometry": geometry, "properties": properties(&record)});
+            serde_json::to_writer(&mut *w, &f)?;
+        }
+        w.write_all(b"\n]}\n")?;
+        Ok(())
+    })
+}
+
+/// Areas with their indicator rows as properties (for choropleth maps).
+pub fn write_areas_geojson(
+    path: &Path,
+    areas: &[Area],
+    rows: &[AreaRow],
+    with_parent: bool,
+    with_facilities: bool,
+) -> std::io::Result<()> {
+    write_feature_collection(
+        path,
+        areas.iter().zip(rows).map(|(a, row)| {
+            (
+                multipolygon_json(&a.boundary_lon_lat),
+                area_record(row, with_parent, with_facilities),
+            )
+        }),
+    )
+}
+
+/// Population cells with counts, their areas, circle verdicts and nearest distances.
+pub fn write_cells_geojson(path: &Path, study: &Study, coverage: &Coverage) -> std::io::Result<()> {
+    let area_name =
+        |areas: &[Area], i: Option<usize>| i.map_or(V::Null, |i| V::Text(areas[i].name.clone()));
+    write_feature_collection(
+        path,
+        study.cells.iter().enumerate().map(|(i, c)| {
+            let geometry = match &c.footprint {
+                Some(p) => polygon_json(p),
+                None => point_json(c.location.lon_lat),
+            };
+            let mut r: Record = vec![
+                ("id".into(), V::Text(c.id.clone())),
+                (
+                    "subdistrict".into(),
+                    area_name(&study.subdistricts, c.subdistrict),
+                ),
+                (
+                    "committee".into(),
+                    area_name(&study.committees, c.committee),
+                ),
+                ("residents".into(), V::Num(c.counts.residents, 2)),
+                ("aged_60_plus".into(), V::Num(c.counts.aged_60, 2)),
+                ("aged_65_plus".into(), V::Num(c.counts.aged_65, 2)),
+                ("aged_80_plus".into(), V::Num(c.counts.aged_80, 2)),
+            ];
+            for circle in &coverage.circles {
+                r.push((
+                    format!("{}_covered", circle.circle.name),
+                    V::Bool(circle.covered[i]),
+                ));
+            }
+            for n in &coverage.nearest {
+                r.push((
+                    format!("nearest_{}_m", n.kind.id()),
+                    V::Num(n.nearest_m[i], 1),
+                ));
+            }
+            (geometry, r)
+        }),
+    )
+}
+
+/// Facilities as read (converted to WGS84) with their kind and sub-district.
+pub fn write_facilities_geojson(path: &Path, study: &Study) -> std::io::Result<()> {
+    write_feature_collection(
+        path,
+        study.facilities.iter().map(|f| {
+            let r: Record = vec![
+                ("id".into(), V::Text(f.id.clone())),
+                ("name".into(), V::Text(f.name.clone())),
+                ("kind".into(), V::Text(f.kind.id().into())),
+                ("kind_zh".into(), V::Text(f.kind.chinese().into())),
+                ("label".into(), V::Text(f.label.clone())),
+                (
+                    "subdistrict".into(),
+                    f.subdistrict
+                        .map_or(V::Null, |s| V::Text(study.subdistricts[s].name.clone())),
+                ),
+                ("floor_area_m2".into(), opt(f.floor_area_m2, 1)),
+                ("beds".into(), opt(f.beds, 0)),
+                ("nursing_beds".into(), opt(f.nursing_beds, 0)),
+                ("meals_per_day".into(), opt(f.meals_per_day, 0)),
+                ("day_places".into(), opt(f.day_places, 0)),
+            ];
+            (point_json(f.location.lon_lat), r)
+        }),
+    )
+}
+
+/// Writes a JSON document, pretty-printed.
+pub fn write_json(path: &Path, value: &Value) -> std::io::Result<()> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn polygons_are_written_counter_clockwise_and_rounded() {
+        // Clockwise input.
+        let p = polygon![(x: 0.0, y: 0.0), (x: 0.0, y: 1.0), (x: 1.123_456_789, y: 1.0), (x: 0.0, y: 0.0)];
+        let j = polygon_json(&p);
+        let ring = j["coordinates"][0].as_array().unwrap();
+        // Shoelace on the output: positive area = counter-clockwise.
+        let pts: Vec<(f64, f64)> = ring
+            .iter()
+            .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+            .collect();
+        let area2: f64 = pts
+            .windows(2)
+            .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+            .sum();
+        assert!(area2 > 0.0);
+        assert_eq!(pts.first(), pts.last());
+        assert!(pts.iter().any(|p| p.0 == 1.123_457));
+    }
+}

@@ -1,0 +1,17 @@
+//! lifecircle: plan elderly-care facilities on walking circles.
+//!
+//! The flow is one way: read (io) → project (crs, study) → analyse (coverage, indicators) →
+//! write (io). The analysis core — `model`, `crs`, `standards`, `study`, `coverage`,
+//! `indicators`, `demo` — never opens a file, prints or reads the clock; `io` and
+//! `pipeline` sit at the edge, and the binary's CLI is a thin shell over `pipeline`.
+
+pub mod coverage;
+pub mod crs;
+pub mod demo;
+pub mod indicators;
+pub mod io;
+pub mod model;
+pub mod pipeline;
+pub mod plan;
+pub mod standards;
+pub mod study;

@@ -1,0 +1,247 @@
+//! The `lifecircle` command line: a thin shell over [`lifecircle::pipeline`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use lifecircle::pipeline::{self, Outcome, Progress};
+use lifecircle::plan::Plan;
+use lifecircle::standards::{Standards, TargetKey, PRESETS};
+
+/// Plan elderly-care facilities on walking circles: measure who reaches which services
+/// within the 15-minute, 5-minute and 1000 m circles, and provision against the plan's
+/// targets, per sub-district (街镇) and residential committee (居委).
+#[derive(Parser)]
+#[command(name = "lifecircle", version, about, long_about = None)]
+struct Cli {
+    /// Worker threads for the parallel steps (default: one per CPU core). Results are
+    /// identical whatever the number.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Print nothing but errors: no progress bars, no summary.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a plan file: read its inputs, measure every circle, compute the indicators and
+    /// write GeoJSON, CSV tables and summary.json.
+    Run {
+        /// The plan (TOML). Relative paths inside it are relative to the plan's folder.
+        plan: PathBuf,
+        /// Write outputs here instead of the plan's [study] output_dir.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Make the synthetic demo district (modelled on Xuhui's 2020 baseline) and run its
+    /// plan end to end.
+    Demo {
+        /// Where to write the demo's input data and plan.toml.
+        #[arg(long, value_name = "DIR", default_value = "datasets/demo")]
+        data: PathBuf,
+        /// Where to write the outputs.
+        #[arg(long, value_name = "DIR", default_value = "outputs/demo")]
+        out: PathBuf,
+    },
+    /// List the bundled standards presets with every target and its source.
+    Presets,
+}
+
+/// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).
+struct Bars {
+    quiet: bool,
+    current: Mutex<Option<(ProgressBar, Instant)>>,
+}
+
+impl Progress for Bars {
+    fn begin(&self, step: &str, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let bar = if total == 0 {
+            let b = ProgressBar::new_spinner();
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        } else {
+            let b = ProgressBar::new(total);
+            b.set_style(
+                ProgressStyle::with_template("{msg:40} [{bar:30}] {percent:>3}% {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b
+        };
+        bar.set_message(step.to_string());
+        *self.current.lock().expect("progress lock") = Some((bar, Instant::now()));
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some((bar, _)) = &*self.current.lock().expect("progress lock") {
+            bar.inc(n);
+        }
+    }
+
+    fn end(&self) {
+        if let Some((bar, start)) = self.current.lock().expect("progress lock").take() {
+            bar.finish_and_clear();
+            eprintln!(
+                "  {} ({:.1} s)",
+                bar.message(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn print_outcome(o: &Outcome) {
+    println!("analysis CRS: EPSG:{} {}", o.crs.0, o.crs.1);
+    println!(
+        "{} population cells, {} facilities, {} sub-districts, {} committees",
+        o.study.cells.len(),
+        o.study.facilities.len(),
+        o.study.subdistricts.len(),
+        o.study.committees.len()
+    );
+    for (share, cov) in o
+        .indicators
+        .district
+        .circles
+        .iter()
+        .zip(&o.coverage.circles)
+    {
+        println!(
+            "circle {:<12} {:>9} straight-line, {} of {} people ({}) covered: {}",
+            share.circle,
+            format!("{} m", cov.circle.radius_m()),
+            share.covered.round(),
+            share.people.round(),
+            share.age_band,
+            share
+                .share()
+                .map_or("n/a".to_string(), |s| format!("{:.1} %", s * 100.0))
+        );
+    }
+    if let Some(f) = &o.indicators.district.floor {
+        if let (Some(v), Some(t)) = (f.per_1000_residents_m2, &f.target) {
+            println!(
+                "community elderly-facility floor area: {v:.1} m² per 1,000 residents (target {} m², {})",
+                t.value, t.source
+            );
+        }
+    }
+    if let Some(w) = o.summary["warnings"].as_array() {
+        for line in w {
+            println!("warning: {}", line.as_str().unwrap_or_default());
+        }
+    }
+    for f in &o.files {
+        println!("wrote {}", f.display());
+    }
+}
+
+fn run_plan(plan_path: &Path, out: Option<PathBuf>, progress: &Bars) -> Result<Outcome> {
+    let plan = Plan::load(plan_path)?;
+    let out_dir = out.unwrap_or_else(|| plan.output_dir.clone());
+    let outcome = pipeline::run(&plan, &out_dir, progress)?;
+    Ok(outcome)
+}
+
+fn relative_to(from_dir: &Path, to: &Path) -> Result<String> {
+    let from = std::path::absolute(from_dir)?;
+    let to = std::path::absolute(to)?;
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in from.components().skip(common) {
+        rel.push("..");
+    }
+    for c in to.components().skip(common) {
+        rel.push(c);
+    }
+    Ok(rel.to_string_lossy().replace('\\', "/"))
+}
+
+fn presets() {
+    for name in PRESETS {
+        let s = Standards::preset(name).expect("bundled preset");
+        println!("{name}");
+        for key in TargetKey::ALL {
+            if let Some(t) = s.target(key) {
+                println!(
+                    "  {:<40} {:>8}  {} — {}",
+                    key.id(),
+                    t.value,
+                    key.description(),
+                    t.source
+                );
+            }
+        }
+        for c in &s.circles {
+            println!(
+                "  circle {:<10} {} ({} of {})",
+                c.name,
+                c.reach,
+                c.require,
+                c.kinds
+                    .iter()
+                    .map(|k| k.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: cannot set up {n} threads: {e}");
+            std::process::exit(2);
+        }
+    }
+    let bars = Bars {
+        quiet: cli.quiet,
+        current: Mutex::new(None),
+    };
+    let result = match cli.command {
+        Command::Run { plan, out } => run_plan(&plan, out, &bars).map(Some),
+        Command::Demo { data, out } => (|| {
+            bars.begin("generating the demo district", 0);
+            let district = lifecircle::demo::generate().context("generating the demo district")?;
+            let rel = relative_to(&data, &out)?;
+            let plan = lifecircle::io::demo_files::write_demo(&district, &data, &rel)
+                .context("writing the demo data")?;
+            bars.end();
+            if !cli.quiet {
+                println!("demo data and plan written to {}", data.display());
+            }
+            run_plan(&plan, Some(out), &bars).map(Some)
+        })(),
+        Command::Presets => {
+            presets();
+            Ok(None)
+        }
+    };
+    match result {
+        Ok(Some(outcome)) if !cli.quiet => print_outcome(&outcome),
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

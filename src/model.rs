@@ -1,0 +1,350 @@
+//! The domain model: elderly population, facilities, areas (街镇 and 居委) and candidate
+//! sites, each located both in WGS84 degrees (for output) and in the analysis CRS in metres
+//! (for every measurement).
+
+use std::fmt;
+use std::str::FromStr;
+
+use geo::{Coord, MultiPolygon, Polygon};
+use serde::{Deserialize, Serialize};
+
+/// A location: WGS84 lon/lat degrees and analysis-CRS metres of the same point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    /// WGS84 longitude/latitude, degrees.
+    pub lon_lat: Coord<f64>,
+    /// Easting/northing in the analysis CRS, metres.
+    pub xy_m: Coord<f64>,
+}
+
+/// Age bands the plans count elderly by. `Residents` means all residents, any age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AgeBand {
+    #[serde(rename = "all")]
+    Residents,
+    #[serde(rename = "60+")]
+    Aged60,
+    #[serde(rename = "65+")]
+    Aged65,
+    #[serde(rename = "80+")]
+    Aged80,
+}
+
+impl AgeBand {
+    /// Short label for column names: `residents`, `aged_60_plus`, ...
+    pub fn column(self) -> &'static str {
+        match self {
+            AgeBand::Residents => "residents",
+            AgeBand::Aged60 => "aged_60_plus",
+            AgeBand::Aged65 => "aged_65_plus",
+            AgeBand::Aged80 => "aged_80_plus",
+        }
+    }
+}
+
+impl fmt::Display for AgeBand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AgeBand::Residents => "all",
+            AgeBand::Aged60 => "60+",
+            AgeBand::Aged65 => "65+",
+            AgeBand::Aged80 => "80+",
+        })
+    }
+}
+
+/// Head counts of one population unit. Counts are real numbers because spreading census
+/// polygons onto a grid yields fractions of people.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub residents: f64,
+    pub aged_60: f64,
+    pub aged_65: f64,
+    pub aged_80: f64,
+}
+
+impl Counts {
+    /// The count for one age band.
+    pub fn band(&self, band: AgeBand) -> f64 {
+        match band {
+            AgeBand::Residents => self.residents,
+            AgeBand::Aged60 => self.aged_60,
+            AgeBand::Aged65 => self.aged_65,
+            AgeBand::Aged80 => self.aged_80,
+        }
+    }
+
+    /// These counts multiplied by `share` (0–1).
+    pub fn scaled(&self, share: f64) -> Counts {
+        Counts {
+            residents: self.residents * share,
+            aged_60: self.aged_60 * share,
+            aged_65: self.aged_65 * share,
+            aged_80: self.aged_80 * share,
+        }
+    }
+
+    /// Adds `other` into these counts.
+    pub fn add(&mut self, other: &Counts) {
+        self.residents += other.residents;
+        self.aged_60 += other.aged_60;
+        self.aged_65 += other.aged_65;
+        self.aged_80 += other.aged_80;
+    }
+}
+
+/// One population unit: a grid cell or a point (a residential compound, an address).
+#[derive(Debug, Clone)]
+pub struct PopulationCell {
+    pub id: String,
+    /// Where the people are taken to live: the point, or the cell's population centroid.
+    pub location: Location,
+    /// The cell's outline in WGS84 degrees, when it is a cell rather than a point.
+    pub footprint: Option<Polygon<f64>>,
+    pub counts: Counts,
+    /// Index into [`Study::subdistricts`], when the cell lies in one.
+    pub subdistrict: Option<usize>,
+    /// Index into [`Study::committees`], when the cell lies in one.
+    pub committee: Option<usize>,
+}
+
+/// Facility kinds the plans name. Input labels (Chinese or English) map onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityKind {
+    /// 社区综合为老服务中心: community comprehensive elderly service centre.
+    ComprehensiveCentre,
+    /// 日间照料中心 / 老年人日间服务中心: day-care (day-service) centre.
+    DayCare,
+    /// 社区长者食堂 / 助餐点: community canteen or meal point.
+    MealPoint,
+    /// 养老院 / 养老机构: residential elderly-care institution (nursing home).
+    NursingHome,
+    /// 长者照护之家: small community care home with beds.
+    CareHome,
+    /// 老年活动室: elderly activity room.
+    ActivityRoom,
+    /// 邻里汇 / 邻里小汇: neighbourhood hub.
+    NeighbourhoodHub,
+    /// 睦邻点: neighbour mutual-help point.
+    MutualHelpPoint,
+    /// 康复辅具租赁点: rehabilitation-aid rental point.
+    RehabAidPoint,
+    /// 长者运动健康之家: elderly sports-and-health home.
+    SportsHealthHome,
+}
+
+impl FacilityKind {
+    /// Every kind, in a fixed order (used for deterministic output columns).
+    pub const ALL: [FacilityKind; 10] = [
+        FacilityKind::ComprehensiveCentre,
+        FacilityKind::DayCare,
+        FacilityKind::MealPoint,
+        FacilityKind::NursingHome,
+        FacilityKind::CareHome,
+        FacilityKind::ActivityRoom,
+        FacilityKind::NeighbourhoodHub,
+        FacilityKind::MutualHelpPoint,
+        FacilityKind::RehabAidPoint,
+        FacilityKind::SportsHealthHome,
+    ];
+
+    /// The snake_case identifier used in plan files and output column names.
+    pub fn id(self) -> &'static str {
+        match self {
+            FacilityKind::ComprehensiveCentre => "comprehensive_centre",
+            FacilityKind::DayCare => "day_care",
+            FacilityKind::MealPoint => "meal_point",
+            FacilityKind::NursingHome => "nursing_home",
+            FacilityKind::CareHome => "care_home",
+            FacilityKind::ActivityRoom => "activity_room",
+            FacilityKind::NeighbourhoodHub => "neighbourhood_hub",
+            FacilityKind::MutualHelpPoint => "mutual_help_point",
+            FacilityKind::RehabAidPoint => "rehab_aid_point",
+            FacilityKind::SportsHealthHome => "sports_health_home",
+        }
+    }
+
+    /// The usual Chinese name, for labels on maps and tables.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            FacilityKind::ComprehensiveCentre => "社区综合为老服务中心",
+            FacilityKind::DayCare => "日间照料中心",
+            FacilityKind::MealPoint => "社区长者食堂",
+            FacilityKind::NursingHome => "养老机构",
+            FacilityKind::CareHome => "长者照护之家",
+            FacilityKind::ActivityRoom => "老年活动室",
+            FacilityKind::NeighbourhoodHub => "邻里汇",
+            FacilityKind::MutualHelpPoint => "睦邻点",
+            FacilityKind::RehabAidPoint => "康复辅具租赁点",
+            FacilityKind::SportsHealthHome => "长者运动健康之家",
+        }
+    }
+
+    /// Built-in labels recognised in input files (compared after trimming; English labels
+    /// case-insensitively). Plans add their own with `[facilities.kind_labels]`.
+    pub fn builtin_labels(self) -> &'static [&'static str] {
+        match self {
+            FacilityKind::ComprehensiveCentre => &[
+                "社区综合为老服务中心",
+                "综合为老服务中心",
+                "社区养老服务综合体",
+                "comprehensive centre",
+                "comprehensive service centre",
+            ],
+            FacilityKind::DayCare => &[
+                "日间照料中心",
+                "老年人日间照料中心",
+                "老年人日间服务中心",
+                "日托",
+                "day care",
+                "day-care centre",
+                "day service centre",
+            ],
+            FacilityKind::MealPoint => &[
+                "社区长者食堂",
+                "长者食堂",
+                "老年助餐点",
+                "助餐点",
+                "社区助餐点",
+                "meal point",
+                "canteen",
+            ],
+            FacilityKind::NursingHome => &[
+                "养老院",
+                "养老机构",
+                "敬老院",
+                "护理院",
+                "nursing home",
+                "elderly institution",
+            ],
+            FacilityKind::CareHome => &["长者照护之家", "care home"],
+            FacilityKind::ActivityRoom => &["老年活动室", "标准化老年活动室", "activity room"],
+            FacilityKind::NeighbourhoodHub => &[
+                "邻里汇",
+                "邻里小汇",
+                "邻里中心",
+                "neighbourhood hub",
+                "neighborhood hub",
+            ],
+            FacilityKind::MutualHelpPoint => &["睦邻点", "mutual help point"],
+            FacilityKind::RehabAidPoint => {
+                &["康复辅具租赁点", "康复辅具租赁服务点", "rehab aid point"]
+            }
+            FacilityKind::SportsHealthHome => &["长者运动健康之家", "sports health home"],
+        }
+    }
+
+    /// Whether this kind's floor area counts as "community elderly-facility floor area"
+    /// (社区养老服务设施建筑面积, XH 主要指标 5): the community elderly facilities, but not
+    /// residential institutions (养老机构, counted by beds) nor neighbourhood hubs (邻里汇,
+    /// general community centres that serve every age).
+    pub fn is_community_facility(self) -> bool {
+        !matches!(
+            self,
+            FacilityKind::NursingHome | FacilityKind::NeighbourhoodHub
+        )
+    }
+}
+
+impl fmt::Display for FacilityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for FacilityKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FacilityKind::ALL
+            .into_iter()
+            .find(|k| k.id() == s.trim())
+            .ok_or_else(|| {
+                let ids: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.id()).collect();
+                format!(
+                    "unknown facility kind '{s}'; expected one of {}",
+                    ids.join(", ")
+                )
+            })
+    }
+}
+
+/// An existing (or proposed) facility.
+#[derive(Debug, Clone)]
+pub struct Facility {
+    pub id: String,
+    pub name: String,
+    pub kind: FacilityKind,
+    /// The label as written in the input, kept for output.
+    pub label: String,
+    pub location: Location,
+    /// Building floor area, m².
+    pub floor_area_m2: Option<f64>,
+    /// Beds (institutions, care homes).
+    pub beds: Option<f64>,
+    /// Of which nursing-type beds (护理型床位).
+    pub nursing_beds: Option<f64>,
+    /// Meal capacity, meals per day.
+    pub meals_per_day: Option<f64>,
+    /// Day-care places.
+    pub day_places: Option<f64>,
+    /// Sub-district name as given in the input, if any.
+    pub subdistrict_name: Option<String>,
+    /// Index into [`Study::subdistricts`]: from the polygon it lies in, else from its name.
+    pub subdistrict: Option<usize>,
+}
+
+/// Which administrative level an area is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaLevel {
+    /// 街道 / 镇: sub-district or town.
+    Subdistrict,
+    /// 居委会 / 村委会: residential committee.
+    Committee,
+}
+
+/// An administrative area with its boundary.
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub id: String,
+    pub name: String,
+    pub level: AreaLevel,
+    /// The parent sub-district's name, for committees, when the input gives it.
+    pub parent_name: Option<String>,
+    /// Index into [`Study::subdistricts`] of the parent, for committees: from the parent
+    /// name when given, else the sub-district holding the committee's centroid.
+    pub parent: Option<usize>,
+    /// Boundary in WGS84 degrees (for output).
+    pub boundary_lon_lat: MultiPolygon<f64>,
+    /// Boundary in the analysis CRS, metres (for measurement).
+    pub boundary_m: MultiPolygon<f64>,
+}
+
+/// A candidate site for a new facility.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: String,
+    pub location: Location,
+    pub subdistrict: Option<usize>,
+}
+
+/// Everything one analysis works on, already projected and cross-referenced.
+#[derive(Debug, Clone, Default)]
+pub struct Study {
+    pub cells: Vec<PopulationCell>,
+    pub facilities: Vec<Facility>,
+    pub subdistricts: Vec<Area>,
+    pub committees: Vec<Area>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Study {
+    /// Total counts over all cells.
+    pub fn total_counts(&self) -> Counts {
+        let mut total = Counts::default();
+        for c in &self.cells {
+            total.add(&c.counts);
+        }
+        total
+    }
+}

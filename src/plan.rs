@@ -1,0 +1,637 @@
+//! The plan file (TOML): which inputs to read, in which CRS and with which field names, the
+//! analysis CRS, the walking circles and the standards preset with overrides.
+//!
+//! A plan is parsed into [`PlanFile`] (the file as written) and resolved into [`Plan`]
+//! (paths made absolute, CRSs and circles checked, the preset applied).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::crs::{AnalysisCrs, InputCrs};
+use crate::model::{AgeBand, FacilityKind};
+use crate::standards::{Circle, Method, Reach, Require, Standards, TargetKey};
+
+/// A plan that cannot be used, with the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{file}: cannot read the plan file: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("{file}: {section}: {message}")]
+    Invalid {
+        file: PathBuf,
+        section: String,
+        message: String,
+    },
+}
+
+/// The plan file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    pub study: StudySection,
+    #[serde(default)]
+    pub standards: StandardsSection,
+    pub population: LayerSection,
+    pub facilities: LayerSection,
+    pub subdistricts: Option<LayerSection>,
+    pub committees: Option<LayerSection>,
+    #[serde(default)]
+    pub circles: Vec<CircleSection>,
+}
+
+/// `[study]`: name, analysis CRS, preset, output folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudySection {
+    pub name: String,
+    /// `auto` (UTM zone of the study area) or `EPSG:<code>` of a projected CRS in metres.
+    #[serde(default = "default_auto")]
+    pub analysis_crs: String,
+    /// Output folder, relative to the plan file.
+    #[serde(default = "default_output_dir")]
+    pub output_dir: PathBuf,
+}
+
+fn default_auto() -> String {
+    "auto".into()
+}
+fn default_output_dir() -> PathBuf {
+    PathBuf::from("outputs")
+}
+
+/// `[standards]`: the preset and overrides of single targets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandardsSection {
+    #[serde(default = "default_preset")]
+    pub preset: String,
+    #[serde(default)]
+    pub overrides: BTreeMap<String, f64>,
+}
+
+impl Default for StandardsSection {
+    fn default() -> Self {
+        StandardsSection {
+            preset: default_preset(),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_preset() -> String {
+    "xuhui-2025".into()
+}
+
+/// Text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    #[default]
+    #[serde(alias = "utf8", alias = "utf-8")]
+    Utf8,
+    /// GBK / GB18030, common in Chinese government data.
+    #[serde(alias = "gb18030", alias = "gb2312")]
+    Gbk,
+}
+
+/// How population geometry is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopulationGeometry {
+    /// Points or grid cells carrying their own counts (a cell is located at its centroid).
+    #[default]
+    Cells,
+    /// Census polygons whose counts are spread onto a regular grid by area.
+    Polygons,
+}
+
+/// What to do with facility labels no mapping recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownKinds {
+    /// Stop with an error listing every unknown label and its rows.
+    #[default]
+    Error,
+    /// Leave those facilities out, and list them in the run summary.
+    Skip,
+}
+
+/// An input section (`[population]`, `[facilities]`, `[subdistricts]`, `[committees]`) as
+/// written. Options that apply to one layer only are checked in [`PlanFile::resolve`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSection {
+    /// Path relative to the plan file (`.geojson`/`.json` or `.csv`).
+    pub path: PathBuf,
+    /// CRS of the coordinates: WGS84, GCJ02, BD09 or EPSG:<code>.
+    #[serde(default = "default_wgs84")]
+    pub crs: String,
+    /// CSV text encoding (GeoJSON is always UTF-8).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// CSV field delimiter (default `,`).
+    pub delimiter: Option<char>,
+    /// Logical field → the file's field name; an empty name means "not in the data".
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Population only: cells/points with counts, or polygons spread onto a grid.
+    pub geometry: Option<PopulationGeometry>,
+    /// Population only: grid size for spreading polygons, m (default 100).
+    pub grid_cell_m: Option<f64>,
+    /// Facilities only: extra label → kind mappings.
+    #[serde(default)]
+    pub kind_labels: BTreeMap<String, String>,
+    /// Facilities only: `error` (default) or `skip` for labels no mapping knows.
+    pub unknown_kinds: Option<UnknownKinds>,
+}
+
+fn default_wgs84() -> String {
+    "WGS84".into()
+}
+
+/// Logical fields of the population layer and their default names in the file.
+pub const POPULATION_FIELDS: [(&str, &str); 7] = [
+    ("id", "id"),
+    ("residents", "residents"),
+    ("aged_60", "aged_60_plus"),
+    ("aged_65", "aged_65_plus"),
+    ("aged_80", "aged_80_plus"),
+    ("lon", "lon"),
+    ("lat", "lat"),
+];
+
+/// Logical fields of the facility layer and their default names in the file.
+pub const FACILITY_FIELDS: [(&str, &str); 11] = [
+    ("id", "id"),
+    ("name", "name"),
+    ("kind", "type"),
+    ("floor_area_m2", "floor_area_m2"),
+    ("beds", "beds"),
+    ("nursing_beds", "nursing_beds"),
+    ("meals_per_day", "meals_per_day"),
+    ("day_places", "day_places"),
+    ("subdistrict", "subdistrict"),
+    ("lon", "lon"),
+    ("lat", "lat"),
+];
+
+/// Logical fields of an area layer and their default names in the file.
+pub const AREA_FIELDS: [(&str, &str); 3] =
+    [("id", "id"), ("name", "name"), ("parent", "subdistrict")];
+
+/// A resolved input layer: absolute path, parsed CRS, field names with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub path: PathBuf,
+    pub crs: InputCrs,
+    pub encoding: Encoding,
+    pub delimiter: u8,
+    fields: BTreeMap<String, String>,
+}
+
+impl Layer {
+    /// The file's name for a logical field, or `None` when the plan says the data has none.
+    pub fn field(&self, logical: &str) -> Option<&str> {
+        self.fields
+            .get(logical)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// The resolved population layer.
+#[derive(Debug, Clone)]
+pub struct PopulationLayer {
+    pub layer: Layer,
+    pub geometry: PopulationGeometry,
+    pub grid_cell_m: f64,
+}
+
+/// The resolved facility layer.
+#[derive(Debug, Clone)]
+pub struct FacilityLayer {
+    pub layer: Layer,
+    pub kind_labels: BTreeMap<String, FacilityKind>,
+    pub unknown_kinds: UnknownKinds,
+}
+
+/// `[[circles]]`: one walking circle.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircleSection {
+    pub name: String,
+    pub label: Option<String>,
+    pub distance_m: Option<f64>,
+    pub minutes: Option<f64>,
+    /// Walking speed for `minutes`; defaults to the preset's elderly walking speed.
+    pub speed_m_per_s: Option<f64>,
+    pub kinds: Vec<String>,
+    #[serde(default = "default_require")]
+    pub require: Require,
+    #[serde(default = "default_band")]
+    pub age_band: AgeBand,
+    #[serde(default = "default_method")]
+    pub method: Method,
+}
+
+fn default_require() -> Require {
+    Require::Any
+}
+fn default_band() -> AgeBand {
+    AgeBand::Aged60
+}
+fn default_method() -> Method {
+    Method::StraightLine
+}
+
+/// A resolved plan: absolute paths, parsed CRSs, the standards with overrides applied and
+/// the circles to measure.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub file: PathBuf,
+    pub name: String,
+    pub analysis_crs: AnalysisCrs,
+    pub output_dir: PathBuf,
+    pub standards: Standards,
+    pub circles: Vec<Circle>,
+    pub population: PopulationLayer,
+    pub facilities: FacilityLayer,
+    pub subdistricts: Option<Layer>,
+    pub committees: Option<Layer>,
+}
+
+impl Plan {
+    /// Reads and resolves a plan file.
+    pub fn load(path: &Path) -> Result<Plan, PlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Plan::parse(&text, path)
+    }
+
+    /// Parses and resolves plan text; `path` names the file in errors and anchors relative
+    /// paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
+        let file: PlanFile = toml::from_str(text).map_err(|e| PlanError::Syntax {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        file.resolve(path)
+    }
+}
+
+/// Plan-checking context: the plan file's path and folder.
+struct Resolver<'a> {
+    file: &'a Path,
+    base: PathBuf,
+}
+
+impl Resolver<'_> {
+    fn invalid(&self, section: &str, message: impl Into<String>) -> PlanError {
+        PlanError::Invalid {
+            file: self.file.to_path_buf(),
+            section: section.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Resolves one input section: `known` lists its logical fields with default names;
+    /// `extras` names the layer-specific options this layer accepts.
+    fn layer(
+        &self,
+        name: &str,
+        sec: &LayerSection,
+        known: &[(&str, &str)],
+        extras: &[&str],
+    ) -> Result<Layer, PlanError> {
+        let crs = sec
+            .crs
+            .parse::<InputCrs>()
+            .map_err(|e| self.invalid(&format!("{name}.crs"), e.to_string()))?;
+        let mut fields: BTreeMap<String, String> = known
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in &sec.fields {
+            if !fields.contains_key(k) {
+                let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+                return Err(self.invalid(
+                    &format!("{name}.fields"),
+                    format!("unknown field '{k}'; this layer has {}", names.join(", ")),
+                ));
+            }
+            fields.insert(k.clone(), v.clone());
+        }
+        let used = [
+            ("geometry", sec.geometry.is_some()),
+            ("grid_cell_m", sec.grid_cell_m.is_some()),
+            ("kind_labels", !sec.kind_labels.is_empty()),
+            ("unknown_kinds", sec.unknown_kinds.is_some()),
+        ];
+        for (option, present) in used {
+            if present && !extras.contains(&option) {
+                return Err(self.invalid(name, format!("'{option}' does not apply to this layer")));
+            }
+        }
+        let delimiter = match sec.delimiter {
+            None => b',',
+            Some(c) if c.is_ascii() => c as u8,
+            Some(c) => {
+                return Err(self.invalid(
+                    &format!("{name}.delimiter"),
+                    format!("'{c}': expected a single ASCII character"),
+                ))
+            }
+        };
+        Ok(Layer {
+            path: self.base.join(&sec.path),
+            crs,
+            encoding: sec.encoding,
+            delimiter,
+            fields,
+        })
+    }
+}
+
+impl PlanFile {
+    /// Checks the plan and turns it into a [`Plan`]; `path` is the plan file's location.
+    pub fn resolve(self, path: &Path) -> Result<Plan, PlanError> {
+        let r = Resolver {
+            file: path,
+            base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        };
+        let analysis_crs = self
+            .study
+            .analysis_crs
+            .parse::<AnalysisCrs>()
+            .map_err(|e| r.invalid("study.analysis_crs", e.to_string()))?;
+
+        let mut standards = Standards::preset(&self.standards.preset)
+            .map_err(|e| r.invalid("standards.preset", e))?;
+        for (key, value) in &self.standards.overrides {
+            let k = key
+                .parse::<TargetKey>()
+                .map_err(|e| r.invalid("standards.overrides", e))?;
+            if !value.is_finite() || *value < 0.0 {
+                return Err(r.invalid(
+                    "standards.overrides",
+                    format!("{key} = {value}: expected a finite number ≥ 0"),
+                ));
+            }
+            standards.override_target(k, *value);
+        }
+        standards.circles = standards.default_circles();
+
+        let population = PopulationLayer {
+            layer: r.layer(
+                "population",
+                &self.population,
+                &POPULATION_FIELDS,
+                &["geometry", "grid_cell_m"],
+            )?,
+            geometry: self.population.geometry.unwrap_or_default(),
+            grid_cell_m: self.population.grid_cell_m.unwrap_or(100.0),
+        };
+        if !(population.grid_cell_m.is_finite() && population.grid_cell_m > 0.0) {
+            return Err(r.invalid(
+                "population.grid_cell_m",
+                format!("{}: expected metres > 0", population.grid_cell_m),
+            ));
+        }
+        for required in ["residents", "aged_60"] {
+            if population.layer.field(required).is_none() {
+                return Err(r.invalid(
+                    &format!("population.fields.{required}"),
+                    "this count is required",
+                ));
+            }
+        }
+        let mut kind_labels = BTreeMap::new();
+        for (label, kind) in &self.facilities.kind_labels {
+            let k = kind
+                .parse::<FacilityKind>()
+                .map_err(|e| r.invalid("facilities.kind_labels", format!("'{label}': {e}")))?;
+            kind_labels.insert(label.trim().to_string(), k);
+        }
+        let facilities = FacilityLayer {
+            layer: r.layer(
+                "facilities",
+                &self.facilities,
+                &FACILITY_FIELDS,
+                &["kind_labels", "unknown_kinds"],
+            )?,
+            kind_labels,
+            unknown_kinds: self.facilities.unknown_kinds.unwrap_or_default(),
+        };
+        for required in ["id", "kind"] {
+            if facilities.layer.field(required).is_none() {
+                return Err(r.invalid(
+                    &format!("facilities.fields.{required}"),
+                    "this field is required",
+                ));
+            }
+        }
+        let area = |sec: &Option<LayerSection>, name: &str| {
+            sec.as_ref()
+                .map(|s| r.layer(name, s, &AREA_FIELDS, &[]))
+                .transpose()
+        };
+        let subdistricts = area(&self.subdistricts, "subdistricts")?;
+        let committees = area(&self.committees, "committees")?;
+
+        let circles = if self.circles.is_empty() {
+            standards.circles.clone()
+        } else {
+            let mut names = std::collections::BTreeSet::new();
+            let mut out = Vec::new();
+            for (i, c) in self.circles.iter().enumerate() {
+                let section = format!("circles[{i}] ({})", c.name);
+                out.push(resolve_circle(c, &standards).map_err(|m| r.invalid(&section, m))?);
+                if !names.insert(c.name.clone()) {
+                    return Err(r.invalid(&section, "circle names must be unique"));
+                }
+            }
+            out
+        };
+        for c in &circles {
+            let logical = match c.age_band {
+                AgeBand::Residents => "residents",
+                AgeBand::Aged60 => "aged_60",
+                AgeBand::Aged65 => "aged_65",
+                AgeBand::Aged80 => "aged_80",
+            };
+            if population.layer.field(logical).is_none() {
+                return Err(r.invalid(
+                    &format!("circles ({})", c.name),
+                    format!(
+                        "the circle is for age band {} but population.fields.{logical} is empty",
+                        c.age_band
+                    ),
+                ));
+            }
+        }
+
+        Ok(Plan {
+            file: path.to_path_buf(),
+            name: self.study.name,
+            analysis_crs,
+            output_dir: r.base.join(self.study.output_dir),
+            standards,
+            circles,
+            population,
+            facilities,
+            subdistricts,
+            committees,
+        })
+    }
+}
+
+/// Checks one `[[circles]]` entry and resolves its reach.
+fn resolve_circle(c: &CircleSection, standards: &Standards) -> Result<Circle, String> {
+    if c.name.is_empty()
+        || !c
+            .name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    {
+        return Err(format!(
+            "name '{}': use letters, digits and _ only (it becomes a column name)",
+            c.name
+        ));
+    }
+    let positive = |what: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(format!("{what} = {v}: expected a number > 0"))
+        }
+    };
+    let reach = match (c.distance_m, c.minutes) {
+        (Some(d), None) => {
+            if c.speed_m_per_s.is_some() {
+                return Err("speed_m_per_s applies to minutes, not to distance_m".into());
+            }
+            Reach::Distance {
+                distance_m: positive("distance_m", d)?,
+            }
+        }
+        (None, Some(min)) => {
+            let speed = match c.speed_m_per_s {
+                Some(s) => s,
+                None => standards
+                    .target(TargetKey::ElderlyWalkSpeedMPerS)
+                    .map(|t| t.value)
+                    .unwrap_or(1.0),
+            };
+            Reach::Walk {
+                minutes: positive("minutes", min)?,
+                speed_m_per_s: positive("speed_m_per_s", speed)?,
+            }
+        }
+        (Some(_), Some(_)) => return Err("give distance_m or minutes, not both".into()),
+        (None, None) => return Err("give distance_m or minutes".into()),
+    };
+    if c.kinds.is_empty() {
+        return Err("kinds: list at least one facility kind".into());
+    }
+    let kinds = c
+        .kinds
+        .iter()
+        .map(|k| k.parse::<FacilityKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Circle {
+        name: c.name.clone(),
+        label: c.label.clone().unwrap_or_else(|| c.name.clone()),
+        reach,
+        kinds,
+        require: c.require,
+        age_band: c.age_band,
+        method: c.method,
+        source: "plan file".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[study]
+name = "t"
+[population]
+path = "pop.csv"
+[facilities]
+path = "fac.csv"
+crs = "GCJ02"
+"#;
+
+    #[test]
+    fn minimal_plan_uses_preset_circles() {
+        let p = Plan::parse(MINIMAL, Path::new("/data/plan.toml")).unwrap();
+        assert_eq!(p.circles.len(), 3);
+        assert_eq!(p.facilities.layer.crs, InputCrs::Gcj02);
+        assert_eq!(p.population.layer.path, PathBuf::from("/data/pop.csv"));
+        assert_eq!(p.output_dir, PathBuf::from("/data/outputs"));
+    }
+
+    #[test]
+    fn circles_and_overrides_resolve() {
+        let text = format!(
+            "{MINIMAL}\n[standards]\npreset = \"shanghai-2025\"\n[standards.overrides]\nelderly_walk_speed_m_per_s = 0.8\n\
+             [[circles]]\nname = \"walk10\"\nminutes = 10\nkinds = [\"meal_point\"]\n"
+        );
+        let p = Plan::parse(&text, Path::new("plan.toml")).unwrap();
+        assert_eq!(p.circles.len(), 1);
+        assert!((p.circles[0].radius_m() - 480.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_plans_name_the_problem() {
+        let cases = [
+            (
+                "[[circles]]\nname = \"x\"\nkinds = [\"meal_point\"]\n",
+                "distance_m or minutes",
+            ),
+            (
+                "[[circles]]\nname = \"x\"\ndistance_m = 100\nkinds = [\"pub\"]\n",
+                "unknown facility kind 'pub'",
+            ),
+            (
+                "[[circles]]\nname = \"x y\"\ndistance_m = 100\nkinds = [\"meal_point\"]\n",
+                "letters, digits",
+            ),
+            (
+                "[[circles]]\nname = \"x\"\ndistance_m = -5\nkinds = [\"meal_point\"]\n",
+                "expected a number > 0",
+            ),
+            (
+                "[standards.overrides]\nfloor_area = 3\n",
+                "unknown standard 'floor_area'",
+            ),
+            (
+                "[facilities.kind_labels]\n\"养老顾问点\" = \"advice\"\n",
+                "'养老顾问点': unknown facility kind",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let text = format!("{MINIMAL}\n{extra}");
+            let err = Plan::parse(&text, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(err.starts_with("p.toml"), "{err}");
+        }
+        let err = Plan::parse("[study]\nname = 1\n", Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("p.toml") && err.contains("line"), "{err}");
+    }
+}
