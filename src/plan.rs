@@ -194,6 +194,8 @@ pub struct Layer {
     pub encoding: Encoding,
     pub delimiter: u8,
     fields: BTreeMap<String, String>,
+    /// Logical fields the plan names explicitly (the others carry default names).
+    explicit: std::collections::BTreeSet<String>,
 }
 
 impl Layer {
@@ -203,6 +205,11 @@ impl Layer {
             .get(logical)
             .map(String::as_str)
             .filter(|s| !s.is_empty())
+    }
+
+    /// Whether the plan names `logical` itself rather than relying on the default name.
+    pub fn is_explicit(&self, logical: &str) -> bool {
+        self.explicit.contains(logical)
     }
 }
 
@@ -357,6 +364,7 @@ impl Resolver<'_> {
             encoding: sec.encoding,
             delimiter,
             fields,
+            explicit: sec.fields.keys().cloned().collect(),
         })
     }
 }

@@ -164,13 +164,29 @@ fn ids(layer: &Layer, table: &Table) -> Result<Vec<String>, ReadError> {
     Ok(out)
 }
 
-fn require_columns(layer: &Layer, table: &Table, logical: &[&str]) -> Result<(), ReadError> {
-    for l in logical {
+/// Checks that the columns of `required` logical fields exist.
+fn require_columns(layer: &Layer, table: &Table, required: &[&str]) -> Result<(), ReadError> {
+    for l in required {
         if let Some(f) = layer.field(l) {
             table.require_column(f, l)?;
         }
     }
     Ok(())
+}
+
+/// The column of an optional logical field: `None` when the plan says the data has none,
+/// or when the default name is absent from a CSV header. A name the plan gives explicitly
+/// must exist.
+fn optional_field<'l>(
+    layer: &'l Layer,
+    table: &Table,
+    logical: &str,
+) -> Result<Option<&'l str>, ReadError> {
+    match layer.field(logical) {
+        Some(f) if table.has_column(f) => Ok(Some(f)),
+        Some(f) if layer.is_explicit(logical) => table.require_column(f, logical).map(|()| None),
+        _ => Ok(None),
+    }
 }
 
 /// Reads the population layer.
@@ -267,21 +283,19 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
     let layer = &spec.layer;
     let located = read_located(layer)?;
     let table = &located.table;
-    require_columns(
-        layer,
-        table,
-        &[
-            "id",
-            "name",
-            "kind",
-            "floor_area_m2",
-            "beds",
-            "nursing_beds",
-            "meals_per_day",
-            "day_places",
-            "subdistrict",
-        ],
-    )?;
+    require_columns(layer, table, &["id", "kind"])?;
+    let mut optional = HashMap::new();
+    for logical in [
+        "name",
+        "floor_area_m2",
+        "beds",
+        "nursing_beds",
+        "meals_per_day",
+        "day_places",
+        "subdistrict",
+    ] {
+        optional.insert(logical, optional_field(layer, table, logical)?);
+    }
     let ids = ids(layer, table)?;
     let kind_field = layer.field("kind").unwrap_or("type");
     let mut skipped = Skipped::default();
@@ -296,7 +310,7 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
                 .push(row.location.clone());
             continue;
         };
-        let number = |logical: &str| match layer.field(logical) {
+        let number = |logical: &str| match optional[logical] {
             Some(f) => table.number(row, f, false),
             None => Ok(None),
         };
@@ -329,14 +343,13 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
                 return Err(ReadError::at(
                     &table.file,
                     &row.location,
-                    layer.field("nursing_beds"),
+                    optional["nursing_beds"],
                     format!("{n} nursing beds exceed the {b} beds"),
                 ));
             }
         }
         out.push(FacilityRecord {
-            name: layer
-                .field("name")
+            name: optional["name"]
                 .and_then(|f| row.text(f))
                 .unwrap_or(&id)
                 .to_string(),
@@ -349,8 +362,7 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
             nursing_beds,
             meals_per_day: number("meals_per_day")?,
             day_places: number("day_places")?,
-            subdistrict_name: layer
-                .field("subdistrict")
+            subdistrict_name: optional["subdistrict"]
                 .and_then(|f| row.text(f))
                 .map(str::to_string),
             origin: format!("{}: {}", table.file.display(), row.location),
@@ -381,7 +393,9 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
 pub fn read_areas(layer: &Layer) -> Result<Vec<AreaRecord>, ReadError> {
     let located = read_located(layer)?;
     let table = &located.table;
-    require_columns(layer, table, &["id", "name", "parent"])?;
+    require_columns(layer, table, &["id"])?;
+    let name_field = optional_field(layer, table, "name")?;
+    let parent_field = optional_field(layer, table, "parent")?;
     let ids = ids(layer, table)?;
     let mut out = Vec::with_capacity(table.rows.len());
     for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
@@ -398,16 +412,12 @@ pub fn read_areas(layer: &Layer) -> Result<Vec<AreaRecord>, ReadError> {
             }
         };
         out.push(AreaRecord {
-            name: layer
-                .field("name")
+            name: name_field
                 .and_then(|f| row.text(f))
                 .unwrap_or(&id)
                 .to_string(),
             id,
-            parent_name: layer
-                .field("parent")
-                .and_then(|f| row.text(f))
-                .map(str::to_string),
+            parent_name: parent_field.and_then(|f| row.text(f)).map(str::to_string),
             boundary,
             origin: format!("{}: {}", table.file.display(), row.location),
         });

@@ -105,12 +105,21 @@ impl Table {
                 &self.file,
                 format!(
                     "column '{field}' (for {logical}) not found; the columns are: {}. \
-                     Set the right name under [..fields] in the plan",
+                     Name the right column in the plan's fields table \
+                     ({logical} = \"...\", or \"\" if the data has none)",
                     cols.join(", ")
                 ),
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the table has column `field` (always true for GeoJSON, whose properties vary
+    /// per feature).
+    pub fn has_column(&self, field: &str) -> bool {
+        self.columns
+            .as_ref()
+            .is_none_or(|cols| cols.iter().any(|c| c == field))
     }
 
     /// The required text of `field` in `row`.

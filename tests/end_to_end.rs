@@ -1,0 +1,223 @@
+//! The demo district end to end: valid RFC 7946 GeoJSON, the per-sub-district table,
+//! byte-identical outputs whatever the thread count, and GCJ-02 inputs converted on read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lifecircle::demo;
+use lifecircle::io::demo_files::write_demo;
+use lifecircle::pipeline::{run, Outcome, Silent};
+use lifecircle::plan::Plan;
+use serde_json::Value;
+
+fn run_demo(dir: &Path, threads: usize) -> Outcome {
+    let district = demo::generate().unwrap();
+    let plan_path = write_demo(&district, &dir.join("data"), "../out").unwrap();
+    let plan = Plan::load(&plan_path).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| run(&plan, &plan.output_dir, &Silent))
+        .unwrap()
+}
+
+fn ring_area2(ring: &[Value]) -> f64 {
+    ring.windows(2)
+        .map(|w| {
+            let (a, b) = (&w[0], &w[1]);
+            a[0].as_f64().unwrap() * b[1].as_f64().unwrap()
+                - b[0].as_f64().unwrap() * a[1].as_f64().unwrap()
+        })
+        .sum()
+}
+
+/// RFC 7946: WGS84 positions, rings closed with ≥ 4 positions, exteriors counter-clockwise
+/// and holes clockwise. Returns the number of features.
+fn check_rfc7946(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let parsed: geojson::GeoJson = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let geojson::GeoJson::FeatureCollection(fc) = parsed else {
+        panic!("{} is not a FeatureCollection", path.display())
+    };
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert!(json.get("crs").is_none(), "RFC 7946 has no crs member");
+    for f in json["features"].as_array().unwrap() {
+        let g = &f["geometry"];
+        let polygons: Vec<&Value> = match g["type"].as_str().unwrap() {
+            "Polygon" => vec![&g["coordinates"]],
+            "MultiPolygon" => g["coordinates"].as_array().unwrap().iter().collect(),
+            "Point" => {
+                let (lon, lat) = (
+                    g["coordinates"][0].as_f64().unwrap(),
+                    g["coordinates"][1].as_f64().unwrap(),
+                );
+                assert!(
+                    (121.0..122.0).contains(&lon) && (30.9..31.5).contains(&lat),
+                    "{lon},{lat}"
+                );
+                continue;
+            }
+            other => panic!("unexpected geometry {other}"),
+        };
+        for poly in polygons {
+            for (i, ring) in poly.as_array().unwrap().iter().enumerate() {
+                let ring = ring.as_array().unwrap();
+                assert!(ring.len() >= 4);
+                assert_eq!(ring.first(), ring.last(), "ring not closed");
+                for p in ring {
+                    let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                    assert!((121.0..122.0).contains(&lon) && (30.9..31.5).contains(&lat));
+                }
+                let a = ring_area2(ring);
+                if i == 0 {
+                    assert!(a > 0.0, "exterior ring must be counter-clockwise");
+                } else {
+                    assert!(a < 0.0, "holes must be clockwise");
+                }
+            }
+        }
+    }
+    fc.features.len()
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p: PathBuf| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn demo_runs_end_to_end_with_valid_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_demo(dir.path(), 2);
+    let out_dir = dir.path().join("out");
+    assert_eq!(check_rfc7946(&out_dir.join("cells.geojson")), 5_476);
+    assert_eq!(check_rfc7946(&out_dir.join("subdistricts.geojson")), 13);
+    assert_eq!(check_rfc7946(&out_dir.join("committees.geojson")), 306);
+    assert_eq!(
+        check_rfc7946(&out_dir.join("facilities.geojson")),
+        out.study.facilities.len()
+    );
+
+    // The per-sub-district table: 13 rows and the district, totals as in the baseline.
+    let mut table = csv::Reader::from_path(out_dir.join("subdistricts.csv")).unwrap();
+    let header = table.headers().unwrap().clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|c| c.trim_start_matches('\u{feff}') == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 14);
+    let district = rows.last().unwrap();
+    assert_eq!(&district[col("id")], "district");
+    assert_eq!(&district[col("residents")], "932000.0");
+    assert_eq!(&district[col("aged_60_plus")], "334800.0");
+    let sum_60: f64 = rows[..13]
+        .iter()
+        .map(|r| r[col("aged_60_plus")].parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(sum_60, 334_800.0, "every cell lies in a sub-district");
+    for r in &rows {
+        let share: f64 = r[col("min15_share")].parse().unwrap();
+        let covered: f64 = r[col("min15_covered")].parse().unwrap();
+        let people: f64 = r[col("min15_people")].parse().unwrap();
+        assert!((share - covered / people).abs() < 1e-4);
+        // Requiring all three kinds covers no more than any one of them.
+        let cc: f64 = r[col("min15_comprehensive_centre_share")].parse().unwrap();
+        assert!(share <= cc + 1e-9);
+    }
+    assert_eq!(&district[col("n_comprehensive_centre")], "16");
+    assert_eq!(&district[col("n_nursing_home")], "43");
+
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["analysis_crs"]["epsg"], 32651);
+    assert_eq!(summary["circles"][0]["radius_m"], 900.0);
+    assert_eq!(summary["totals"]["aged_80_plus"], 60_900.0);
+}
+
+#[test]
+fn outputs_are_byte_identical_whatever_the_thread_count() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run_demo(a.path(), 1);
+    run_demo(b.path(), 2);
+    let (fa, fb) = (files(&a.path().join("out")), files(&b.path().join("out")));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 and 2 threads");
+    }
+    let (da, db) = (files(&a.path().join("data")), files(&b.path().join("data")));
+    assert_eq!(da, db, "demo data differs between runs");
+}
+
+/// The demo's facilities CSV is in GCJ-02 (as Amap exports it); after reading, every
+/// facility is back at its WGS84 position to within the CSV's 1e-6° rounding.
+#[test]
+fn gcj02_facilities_come_back_to_wgs84() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_demo(dir.path(), 2);
+    let district = demo::generate().unwrap();
+    assert_eq!(out.study.facilities.len(), district.facilities.len());
+    for (read, truth) in out.study.facilities.iter().zip(&district.facilities) {
+        assert_eq!(read.id, truth.id);
+        let d = lifecircle::crs::haversine_m(
+            (read.location.lon_lat.x, read.location.lon_lat.y),
+            (truth.lon_lat.x, truth.lon_lat.y),
+        );
+        assert!(d < 0.2, "{} is {d} m off", read.id);
+    }
+}
+
+/// Census polygons spread onto the grid keep their totals and land in their sub-district.
+#[test]
+fn census_polygons_are_spread_onto_a_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let geojson = r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"id":"t1","residents":12000,"aged_60_plus":4000,"aged_65_plus":3000,"aged_80_plus":700},
+  "geometry":{"type":"Polygon","coordinates":[[[121.430,31.170],[121.440,31.170],[121.440,31.178],[121.430,31.178],[121.430,31.170]]]}},
+ {"type":"Feature","properties":{"id":"t2","residents":5000,"aged_60_plus":1500,"aged_65_plus":1000,"aged_80_plus":300},
+  "geometry":{"type":"MultiPolygon","coordinates":[[[[121.440,31.170],[121.447,31.170],[121.447,31.178],[121.440,31.178],[121.440,31.170]]]]}}]}"#;
+    std::fs::write(d.join("tracts.geojson"), geojson).unwrap();
+    std::fs::write(
+        d.join("facilities.csv"),
+        "id,type,lon,lat\nF1,日间照料中心,121.435,31.174\n",
+    )
+    .unwrap();
+    let plan = r#"[study]
+name = "tracts"
+analysis_crs = "EPSG:32651"
+[population]
+path = "tracts.geojson"
+geometry = "polygons"
+grid_cell_m = 200
+[facilities]
+path = "facilities.csv"
+"#;
+    std::fs::write(d.join("plan.toml"), plan).unwrap();
+    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let out = run(&plan, &d.join("out"), &Silent).unwrap();
+    let total = out.study.total_counts();
+    assert!((total.residents - 17_000.0).abs() < 1e-6);
+    assert!((total.aged_80 - 1_000.0).abs() < 1e-6);
+    // ≈ 950 m × 890 m + 665 m × 890 m on a 200 m grid: a few dozen cells.
+    assert!(out.study.cells.len() > 30 && out.study.cells.len() < 70);
+    assert_eq!(
+        out.summary["inputs"]["population_spread_onto_grid_m"],
+        200.0
+    );
+    check_rfc7946(&d.join("out/cells.geojson"));
+}
