@@ -11,6 +11,7 @@ pub mod demo;
 pub mod indicators;
 pub mod io;
 pub mod model;
+pub mod network;
 pub mod pipeline;
 pub mod plan;
 pub mod standards;

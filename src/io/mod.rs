@@ -6,6 +6,7 @@ pub mod csv_table;
 pub mod demo_files;
 pub mod geojson_table;
 pub mod layers;
+pub mod osm;
 pub mod output;
 
 use std::collections::HashMap;

@@ -1,0 +1,553 @@
+//! The pedestrian street network: a graph built from OpenStreetMap ways, snapping of points
+//! onto it, bounded multi-source shortest paths, and service-area polygons.
+//!
+//! Nodes are OSM nodes of walkable ways (see [`walkable`] for the tag rules); every pair of
+//! consecutive nodes of a way is a segment whose length is the geodesic distance on the
+//! WGS84 ellipsoid (Karney's algorithm, `geo::Geodesic`), walkable both ways. The graph is
+//! stored as compressed adjacency (CSR). Points are snapped to the nearest segment in the
+//! analysis CRS; the snapping offset is added to the walk. Shortest paths run Dijkstra from
+//! each source with a cutoff, so only what lies within the cutoff is touched, one source per
+//! rayon task; per-node minima are combined with an atomic minimum, which is exact and does
+//! not depend on the thread count.
+
+pub mod walkable;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use geo::{ConcaveHull, Coord, Distance, Geodesic, MultiPoint, Point, Polygon};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Line};
+use rstar::RTree;
+
+use crate::crs::{CrsError, Projection};
+
+/// An OSM way as read: its id, node references and tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OsmWay {
+    pub id: i64,
+    pub nodes: Vec<i64>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The OSM content the network needs: node positions (WGS84 lon/lat) and ways with a
+/// `highway` tag.
+#[derive(Debug, Clone, Default)]
+pub struct OsmData {
+    pub nodes: HashMap<i64, Coord<f64>>,
+    pub ways: Vec<OsmWay>,
+}
+
+/// What building the graph did, for the run summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GraphStats {
+    /// Ways with a `highway` tag read from the file.
+    pub ways_read: usize,
+    pub ways_walkable: usize,
+    /// Ways left out, by rule.
+    pub ways_excluded: BTreeMap<&'static str, usize>,
+    /// Node references of walkable ways with no node in the file (the way is cut there).
+    pub missing_node_refs: usize,
+    pub nodes: usize,
+    pub segments: usize,
+    pub total_length_m: f64,
+}
+
+/// One walkable piece of street between two graph nodes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub a: u32,
+    pub b: u32,
+    /// Geodesic length, m.
+    pub length_m: f64,
+}
+
+/// Where a point joins the network: a segment, the fraction along it from `a` to `b`, and
+/// the straight-line offset from the point to the street (m).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snap {
+    pub segment: u32,
+    pub t: f64,
+    pub offset_m: f64,
+}
+
+/// The pedestrian graph.
+pub struct WalkGraph {
+    /// OSM id of each node (synthetic graphs number them 0..n).
+    pub osm_ids: Vec<i64>,
+    pub lon_lat: Vec<Coord<f64>>,
+    /// Node positions in the analysis CRS, m.
+    pub xy_m: Vec<Coord<f64>>,
+    pub segments: Vec<Segment>,
+    offsets: Vec<usize>,
+    adjacency: Vec<(u32, u32)>,
+    tree: RTree<GeomWithData<Line<[f64; 2]>, u32>>,
+}
+
+impl std::fmt::Debug for WalkGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WalkGraph({} nodes, {} segments)",
+            self.osm_ids.len(),
+            self.segments.len()
+        )
+    }
+}
+
+/// Geodesic distance between two WGS84 points, m.
+pub fn geodesic_m(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    Geodesic.distance(Point::from(a), Point::from(b))
+}
+
+impl WalkGraph {
+    /// Builds the graph from nodes and segments (node positions in both CRSs).
+    pub fn from_parts(
+        osm_ids: Vec<i64>,
+        lon_lat: Vec<Coord<f64>>,
+        xy_m: Vec<Coord<f64>>,
+        segments: Vec<Segment>,
+    ) -> WalkGraph {
+        let n = osm_ids.len();
+        let mut degree = vec![0usize; n + 1];
+        for s in &segments {
+            degree[s.a as usize] += 1;
+            degree[s.b as usize] += 1;
+        }
+        let mut offsets = vec![0usize; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + degree[i];
+        }
+        let mut fill = offsets.clone();
+        let mut adjacency = vec![(0u32, 0u32); offsets[n]];
+        for (k, s) in segments.iter().enumerate() {
+            adjacency[fill[s.a as usize]] = (s.b, k as u32);
+            fill[s.a as usize] += 1;
+            adjacency[fill[s.b as usize]] = (s.a, k as u32);
+            fill[s.b as usize] += 1;
+        }
+        let lines = segments
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let (p, q) = (xy_m[s.a as usize], xy_m[s.b as usize]);
+                GeomWithData::new(Line::new([p.x, p.y], [q.x, q.y]), k as u32)
+            })
+            .collect();
+        WalkGraph {
+            osm_ids,
+            lon_lat,
+            xy_m,
+            segments,
+            offsets,
+            adjacency,
+            tree: RTree::bulk_load(lines),
+        }
+    }
+
+    /// Builds the walkable graph from OSM data, projecting nodes with `p`. Ways are taken in
+    /// id order so node numbering is deterministic.
+    pub fn from_osm(osm: &OsmData, p: &Projection) -> Result<(WalkGraph, GraphStats), CrsError> {
+        let mut stats = GraphStats {
+            ways_read: osm.ways.len(),
+            ..Default::default()
+        };
+        let mut ways: Vec<&OsmWay> = osm.ways.iter().collect();
+        ways.sort_by_key(|w| w.id);
+        let mut index: HashMap<i64, u32> = HashMap::new();
+        let mut osm_ids = Vec::new();
+        let mut lon_lat = Vec::new();
+        let mut segments = Vec::new();
+        for way in ways {
+            if let Some(reason) = walkable::exclusion(&way.tags) {
+                *stats.ways_excluded.entry(reason).or_default() += 1;
+                continue;
+            }
+            stats.ways_walkable += 1;
+            let mut prev: Option<(u32, Coord<f64>)> = None;
+            for id in &way.nodes {
+                let Some(&c) = osm.nodes.get(id) else {
+                    stats.missing_node_refs += 1;
+                    prev = None;
+                    continue;
+                };
+                let k = *index.entry(*id).or_insert_with(|| {
+                    osm_ids.push(*id);
+                    lon_lat.push(c);
+                    (osm_ids.len() - 1) as u32
+                });
+                if let Some((pk, pc)) = prev {
+                    if pk != k {
+                        segments.push(Segment {
+                            a: pk,
+                            b: k,
+                            length_m: geodesic_m(pc, c),
+                        });
+                    }
+                }
+                prev = Some((k, c));
+            }
+        }
+        let xy_m = lon_lat
+            .par_iter()
+            .map(|c: &Coord<f64>| p.from_wgs84(c.x, c.y).map(|(x, y)| Coord { x, y }))
+            .collect::<Result<Vec<_>, _>>()?;
+        stats.nodes = osm_ids.len();
+        stats.segments = segments.len();
+        stats.total_length_m = segments.iter().map(|s| s.length_m).sum();
+        Ok((
+            WalkGraph::from_parts(osm_ids, lon_lat, xy_m, segments),
+            stats,
+        ))
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.osm_ids.len()
+    }
+
+    /// Index of the node with OSM id `id`.
+    pub fn node_of(&self, id: i64) -> Option<u32> {
+        self.osm_ids.iter().position(|&x| x == id).map(|i| i as u32)
+    }
+
+    /// Neighbours of `node` with the segment joining them.
+    pub fn neighbours(&self, node: u32) -> &[(u32, u32)] {
+        &self.adjacency[self.offsets[node as usize]..self.offsets[node as usize + 1]]
+    }
+
+    /// Snaps a point (analysis CRS, m) to the nearest segment, if one lies within
+    /// `max_snap_m`.
+    pub fn snap(&self, xy: Coord<f64>, max_snap_m: f64) -> Option<Snap> {
+        let p = [xy.x, xy.y];
+        let nearest = self.tree.nearest_neighbor(&p)?;
+        let s = &self.segments[nearest.data as usize];
+        let (a, b) = (self.xy_m[s.a as usize], self.xy_m[s.b as usize]);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 {
+            (((xy.x - a.x) * dx + (xy.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (px, py) = (a.x + t * dx, a.y + t * dy);
+        let offset_m = ((xy.x - px).powi(2) + (xy.y - py).powi(2)).sqrt();
+        (offset_m <= max_snap_m).then_some(Snap {
+            segment: nearest.data,
+            t,
+            offset_m,
+        })
+    }
+
+    /// The two graph entries of a snapped point: each end of its segment with the walk to
+    /// it (offset plus the part of the segment).
+    pub fn entries(&self, snap: &Snap) -> [(u32, f64); 2] {
+        let s = &self.segments[snap.segment as usize];
+        [
+            (s.a, snap.offset_m + snap.t * s.length_m),
+            (s.b, snap.offset_m + (1.0 - snap.t) * s.length_m),
+        ]
+    }
+
+    /// Fresh scratch space for [`WalkGraph::bounded`].
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            dist: vec![f64::INFINITY; self.node_count()],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// Dijkstra from `sources` (node, initial distance), visiting only nodes within
+    /// `cutoff_m`. Calls `visit(node, distance)` once per settled node, in order of
+    /// distance.
+    pub fn bounded(
+        &self,
+        sources: &[(u32, f64)],
+        cutoff_m: f64,
+        s: &mut Scratch,
+        mut visit: impl FnMut(u32, f64),
+    ) {
+        for &(n, d) in sources {
+            if d <= cutoff_m && d < s.dist[n as usize] {
+                if s.dist[n as usize].is_infinite() {
+                    s.touched.push(n);
+                }
+                s.dist[n as usize] = d;
+                s.heap.push(HeapItem { dist: d, node: n });
+            }
+        }
+        while let Some(HeapItem { dist, node }) = s.heap.pop() {
+            if dist > s.dist[node as usize] {
+                continue;
+            }
+            visit(node, dist);
+            for &(to, seg) in self.neighbours(node) {
+                let nd = dist + self.segments[seg as usize].length_m;
+                if nd <= cutoff_m && nd < s.dist[to as usize] {
+                    if s.dist[to as usize].is_infinite() {
+                        s.touched.push(to);
+                    }
+                    s.dist[to as usize] = nd;
+                    s.heap.push(HeapItem { dist: nd, node: to });
+                }
+            }
+        }
+        for &n in &s.touched {
+            s.dist[n as usize] = f64::INFINITY;
+        }
+        s.touched.clear();
+    }
+
+    /// For every node, the network distance to the nearest of `sources` (snapped points),
+    /// `INFINITY` beyond `cutoff_m`. One bounded Dijkstra per source, in parallel.
+    pub fn nearest_source_m(&self, sources: &[Snap], cutoff_m: f64) -> Vec<f64> {
+        let best: Vec<AtomicU64> = (0..self.node_count())
+            .map(|_| AtomicU64::new(f64::INFINITY.to_bits()))
+            .collect();
+        sources.par_iter().for_each_init(
+            || self.scratch(),
+            |scratch, snap| {
+                self.bounded(&self.entries(snap), cutoff_m, scratch, |n, d| {
+                    // Bit patterns of non-negative floats order like the floats.
+                    best[n as usize].fetch_min(d.to_bits(), AtomicOrdering::Relaxed);
+                });
+            },
+        );
+        best.into_iter()
+            .map(|a| f64::from_bits(a.into_inner()))
+            .collect()
+    }
+
+    /// Network distance from a snapped point to the nearest source, given per-node
+    /// distances `node_m` and the sources snapped onto the same segment (t, offset).
+    pub fn distance_from_snap(
+        &self,
+        snap: &Snap,
+        node_m: &[f64],
+        same_segment: &[(f64, f64)],
+    ) -> f64 {
+        let s = &self.segments[snap.segment as usize];
+        let via_a = node_m[s.a as usize] + snap.t * s.length_m;
+        let via_b = node_m[s.b as usize] + (1.0 - snap.t) * s.length_m;
+        let along = same_segment
+            .iter()
+            .map(|&(t, off)| (t - snap.t).abs() * s.length_m + off)
+            .fold(f64::INFINITY, f64::min);
+        via_a.min(via_b).min(along) + snap.offset_m
+    }
+
+    /// The area reachable within `radius_m` of a snapped source, as a concave hull (analysis
+    /// CRS, m) of the reached nodes and the points where the radius runs out along each
+    /// street. For maps; coverage itself is decided per cell on the network.
+    pub fn service_area(
+        &self,
+        source: &Snap,
+        radius_m: f64,
+        s: &mut Scratch,
+    ) -> Option<Polygon<f64>> {
+        let mut reached: Vec<(u32, f64)> = Vec::new();
+        self.bounded(&self.entries(source), radius_m, s, |n, d| {
+            reached.push((n, d))
+        });
+        let dist: HashMap<u32, f64> = reached.iter().copied().collect();
+        let mut pts: Vec<Point<f64>> = Vec::new();
+        // The source's own position on its street.
+        let seg = &self.segments[source.segment as usize];
+        let (a, b) = (self.xy_m[seg.a as usize], self.xy_m[seg.b as usize]);
+        pts.push(Point::new(
+            a.x + source.t * (b.x - a.x),
+            a.y + source.t * (b.y - a.y),
+        ));
+        for &(n, d) in &reached {
+            let p = self.xy_m[n as usize];
+            pts.push(Point::from(p));
+            for &(to, segk) in self.neighbours(n) {
+                let len = self.segments[segk as usize].length_m;
+                let far = dist.get(&to).copied().unwrap_or(f64::INFINITY);
+                if d + len > radius_m && far + len > radius_m && len > 0.0 {
+                    // Walk from n towards `to` until the radius runs out (or until the walk
+                    // from the other side would be shorter).
+                    let reach = ((radius_m - d) / len).clamp(0.0, 1.0);
+                    let q = self.xy_m[to as usize];
+                    pts.push(Point::new(
+                        p.x + reach * (q.x - p.x),
+                        p.y + reach * (q.y - p.y),
+                    ));
+                }
+            }
+        }
+        if pts.len() < 3 {
+            return None;
+        }
+        Some(
+            MultiPoint(pts).concave_hull_with_options(geo::concave_hull::ConcaveHullOptions {
+                concavity: 2.0,
+                length_threshold: 0.0,
+            }),
+        )
+    }
+}
+
+/// Reusable Dijkstra state: distances reset after each run, only for touched nodes.
+pub struct Scratch {
+    dist: Vec<f64>,
+    touched: Vec<u32>,
+    heap: BinaryHeap<HeapItem>,
+}
+
+#[derive(Debug, PartialEq)]
+struct HeapItem {
+    dist: f64,
+    node: u32,
+}
+
+impl Eq for HeapItem {}
+
+impl Ord for HeapItem {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap and we want the nearest first.
+        other
+            .dist
+            .total_cmp(&self.dist)
+            .then_with(|| other.node.cmp(&self.node))
+    }
+}
+
+impl PartialOrd for HeapItem {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-checked graph (metres, planar; lon/lat unused):
+    ///
+    /// ```text
+    ///  0 ---100--- 1 ---100--- 2
+    ///  |                       |
+    /// 300                     50
+    ///  |                       |
+    ///  3 ---------400--------- 4        5 (isolated pair 5-6, 10 m)
+    /// ```
+    pub(crate) fn tiny() -> WalkGraph {
+        let xy = vec![
+            Coord { x: 0.0, y: 300.0 },
+            Coord { x: 100.0, y: 300.0 },
+            Coord { x: 200.0, y: 300.0 },
+            Coord { x: 0.0, y: 0.0 },
+            Coord { x: 200.0, y: 250.0 },
+            Coord { x: 1000.0, y: 0.0 },
+            Coord { x: 1010.0, y: 0.0 },
+        ];
+        let seg = |a, b, length_m| Segment { a, b, length_m };
+        WalkGraph::from_parts(
+            (0..7).collect(),
+            xy.clone(),
+            xy,
+            vec![
+                seg(0, 1, 100.0),
+                seg(1, 2, 100.0),
+                seg(0, 3, 300.0),
+                seg(2, 4, 50.0),
+                seg(3, 4, 400.0),
+                seg(5, 6, 10.0),
+            ],
+        )
+    }
+
+    fn run(g: &WalkGraph, sources: &[(u32, f64)], cutoff: f64) -> Vec<(u32, f64)> {
+        let mut s = g.scratch();
+        let mut out = Vec::new();
+        g.bounded(sources, cutoff, &mut s, |n, d| out.push((n, d)));
+        out.sort_by_key(|x| x.0);
+        out
+    }
+
+    #[test]
+    fn hand_checked_shortest_paths() {
+        let g = tiny();
+        // From node 0: 1 at 100, 2 at 200, 4 at 250 (via 2, not 700 via 3), 3 at 300.
+        assert_eq!(
+            run(&g, &[(0, 0.0)], 1e9),
+            vec![(0, 0.0), (1, 100.0), (2, 200.0), (3, 300.0), (4, 250.0)]
+        );
+        // Cutoff 220 m: only 0, 1, 2.
+        assert_eq!(
+            run(&g, &[(0, 0.0)], 220.0),
+            vec![(0, 0.0), (1, 100.0), (2, 200.0)]
+        );
+        // Two sources: 3 is nearer to source 4 (400) than to 0 (300+...)? 3 is 300 from 0.
+        assert_eq!(
+            run(&g, &[(0, 0.0), (4, 0.0)], 1e9),
+            vec![(0, 0.0), (1, 100.0), (2, 50.0), (3, 300.0), (4, 0.0)]
+        );
+        // Scratch is reset between runs: a second run gives the same answer.
+        let mut s = g.scratch();
+        for _ in 0..2 {
+            let mut out = Vec::new();
+            g.bounded(&[(3, 0.0)], 350.0, &mut s, |n, d| out.push((n, d)));
+            out.sort_by_key(|x| x.0);
+            assert_eq!(out, vec![(0, 300.0), (3, 0.0)]);
+        }
+    }
+
+    #[test]
+    fn snapping_and_point_to_point_distance() {
+        let g = tiny();
+        // A point 20 m below the middle of segment 0-1 snaps there at t = 0.5.
+        let p = g.snap(Coord { x: 50.0, y: 280.0 }, 100.0).unwrap();
+        assert_eq!(p.segment, 0);
+        assert!((p.t - 0.5).abs() < 1e-12 && (p.offset_m - 20.0).abs() < 1e-12);
+        assert!(g.snap(Coord { x: 500.0, y: 150.0 }, 100.0).is_none());
+        // A facility 10 m off the middle of segment 3-4 (t = 0.5 of its 400 m).
+        let (ux, uy) = (
+            250.0 / 320.156_211_871_642_7,
+            -200.0 / 320.156_211_871_642_7,
+        );
+        let f = g
+            .snap(
+                Coord {
+                    x: 100.0 + 10.0 * ux,
+                    y: 125.0 + 10.0 * uy,
+                },
+                100.0,
+            )
+            .unwrap();
+        assert_eq!(f.segment, 4);
+        assert!((f.t - 0.5).abs() < 1e-9 && (f.offset_m - 10.0).abs() < 1e-9);
+        let node_m = g.nearest_source_m(&[f], 1e9);
+        // Facility → 4: offset 10 + 200 = 210; → 3: 210; 2: 260; 1: 360 (via 2) vs 510 via 0.
+        let off = f.offset_m;
+        assert!((node_m[4] - (off + 200.0)).abs() < 1e-9);
+        assert!((node_m[1] - (off + 200.0 + 50.0 + 100.0)).abs() < 1e-9);
+        // The point p: via node 0 (off+200+300+50) or node 1 (off+360+50): 20 m offset too.
+        let d = g.distance_from_snap(&p, &node_m, &[]);
+        assert!((d - (node_m[1] + 50.0 + 20.0)).abs() < 1e-9);
+        // Same segment: a source on segment 0 at t = 0.9, offset 5 → 0.4 × 100 + 5 + 20.
+        let d2 = g.distance_from_snap(&p, &node_m, &[(0.9, 5.0)]);
+        assert!((d2 - 65.0).abs() < 1e-9);
+        // Unreachable component.
+        assert!(node_m[5].is_infinite());
+    }
+
+    #[test]
+    fn service_area_covers_what_is_reached() {
+        let g = tiny();
+        let src = g.snap(Coord { x: 0.0, y: 300.0 }, 10.0).unwrap();
+        let mut s = g.scratch();
+        let area = g.service_area(&src, 250.0, &mut s).unwrap();
+        use geo::{Area, Contains};
+        assert!(area.unsigned_area() > 0.0);
+        // Node 2 (200 m away) is inside; node 4 (250 m via 2) on the edge; node 3's
+        // cut point is at 250 m along 0-3.
+        assert!(
+            area.contains(&Point::new(100.0, 299.0)) || area.contains(&Point::new(100.0, 300.0))
+        );
+        assert!(!area.contains(&Point::new(1000.0, 0.0)));
+    }
+}
