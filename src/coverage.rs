@@ -1,35 +1,89 @@
 //! Which population cells each walking circle covers.
 //!
 //! For every facility kind a circle needs, the distance from each cell to the nearest
-//! facility of that kind is found with an R-tree (rstar) nearest-neighbour query, in
-//! parallel over cells (rayon). A circle covers a cell when that distance is within its
-//! reach: for one kind (`require = "any"`: at least one listed kind) or for every listed kind
-//! (`require = "all"`, the "one-stop" reading). Distances here are straight lines in the
-//! analysis CRS, metres.
+//! facility of that kind is found two ways: in a straight line, with an R-tree (rstar)
+//! nearest-neighbour query per cell; and, when the plan has a street network, walking along
+//! it (bounded Dijkstra from every facility, see [`crate::network`]). Both run in parallel
+//! (rayon). A circle covers a cell when the distance by the circle's method is within its
+//! reach: for one kind (`require = "any"`: at least one listed kind) or for every listed
+//! kind (`require = "all"`, the "one-stop" reading). Network circles also carry the
+//! straight-line verdict, so the two can be compared side by side. Distances are metres.
 
+use std::collections::HashMap;
+
+use geo::Polygon;
 use rayon::prelude::*;
 use rstar::RTree;
 
 use crate::model::{FacilityKind, Study};
+use crate::network::{Snap, WalkGraph};
 use crate::standards::{Circle, Method, Require};
 
-/// Distance from each cell to the nearest facility of one kind, metres; `f64::INFINITY`
-/// where the study has no facility of that kind.
+/// The street network prepared for a study: every cell and facility snapped onto it.
+pub struct NetworkContext<'g> {
+    pub graph: &'g WalkGraph,
+    /// Snap of each cell (study order); `None` when farther than `max_snap_m` from a street.
+    pub cell_snaps: Vec<Option<Snap>>,
+    /// Snap of each facility (study order).
+    pub facility_snaps: Vec<Option<Snap>>,
+    pub max_snap_m: f64,
+}
+
+impl<'g> NetworkContext<'g> {
+    /// Snaps the study's cells and facilities onto `graph`, in parallel.
+    pub fn new(graph: &'g WalkGraph, study: &Study, max_snap_m: f64) -> NetworkContext<'g> {
+        let cell_snaps = study
+            .cells
+            .par_iter()
+            .map(|c| graph.snap(c.location.xy_m, max_snap_m))
+            .collect();
+        let facility_snaps = study
+            .facilities
+            .par_iter()
+            .map(|f| graph.snap(f.location.xy_m, max_snap_m))
+            .collect();
+        NetworkContext {
+            graph,
+            cell_snaps,
+            facility_snaps,
+            max_snap_m,
+        }
+    }
+}
+
+/// Distances from each cell to the nearest facility of one kind, metres.
 #[derive(Debug, Clone)]
 pub struct NearestDistances {
     pub kind: FacilityKind,
-    pub nearest_m: Vec<f64>,
+    /// Straight line; `INFINITY` where the study has no facility of the kind.
+    pub straight_line_m: Vec<f64>,
+    /// Along the network, known up to `network_cutoff_m` (the largest reach of the network
+    /// circles using this kind); `INFINITY` beyond it, or for unsnapped cells.
+    pub network_m: Option<Vec<f64>>,
+    pub network_cutoff_m: Option<f64>,
+}
+
+impl NearestDistances {
+    /// The distances a circle of `method` uses.
+    pub fn by(&self, method: Method) -> &[f64] {
+        match (method, &self.network_m) {
+            (Method::Network, Some(n)) => n,
+            _ => &self.straight_line_m,
+        }
+    }
 }
 
 /// One circle's verdict per cell.
 #[derive(Debug, Clone)]
 pub struct CircleCoverage {
     pub circle: Circle,
-    /// Whether the circle covers each cell.
+    /// Whether the circle covers each cell, by the circle's method.
     pub covered: Vec<bool>,
     /// Whether each of the circle's kinds is within reach of each cell, in the circle's
     /// kind order.
     pub covered_by_kind: Vec<(FacilityKind, Vec<bool>)>,
+    /// For network circles: the straight-line verdict, for comparison.
+    pub covered_straight_line: Option<Vec<bool>>,
 }
 
 /// Coverage of every circle, cell by cell (cells in the study's order).
@@ -40,12 +94,9 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// Nearest distances to `kind`, if a circle asked for that kind.
-    pub fn nearest_for(&self, kind: FacilityKind) -> Option<&[f64]> {
-        self.nearest
-            .iter()
-            .find(|n| n.kind == kind)
-            .map(|n| n.nearest_m.as_slice())
+    /// Distances to `kind`, if a circle asked for that kind.
+    pub fn nearest_for(&self, kind: FacilityKind) -> Option<&NearestDistances> {
+        self.nearest.iter().find(|n| n.kind == kind)
     }
 }
 
@@ -66,11 +117,73 @@ pub fn nearest_distances_m(points: &[[f64; 2]], targets: &[[f64; 2]]) -> Vec<f64
         .collect()
 }
 
-/// Straight-line coverage of `circles` over the study's cells. `progress` is called with
-/// the number of cells done after each facility kind, for progress bars.
-pub fn straight_line(
+/// Network distance from each cell to the nearest facility of `kind`, up to `cutoff_m`.
+fn network_nearest(study: &Study, net: &NetworkContext, kind: FacilityKind, cutoff_m: f64) -> Vec<f64> {
+    let snaps: Vec<Snap> = study
+        .facilities
+        .iter()
+        .zip(&net.facility_snaps)
+        .filter(|(f, _)| f.kind == kind)
+        .filter_map(|(_, s)| *s)
+        .collect();
+    let node_m = net.graph.nearest_source_m(&snaps, cutoff_m);
+    let mut same_segment: HashMap<u32, Vec<(f64, f64)>> = HashMap::new();
+    for s in &snaps {
+        same_segment
+            .entry(s.segment)
+            .or_default()
+            .push((s.t, s.offset_m));
+    }
+    net.cell_snaps
+        .par_iter()
+        .map(|snap| match snap {
+            None => f64::INFINITY,
+            Some(snap) => {
+                let along = same_segment.get(&snap.segment).map_or(&[][..], Vec::as_slice);
+                let d = net.graph.distance_from_snap(snap, &node_m, along);
+                if d <= cutoff_m {
+                    d
+                } else {
+                    f64::INFINITY
+                }
+            }
+        })
+        .collect()
+}
+
+/// Cell-by-cell verdicts of one circle from per-kind distances.
+fn verdicts(circle: &Circle, nearest: &[NearestDistances], method: Method, n: usize) -> (Vec<bool>, Vec<(FacilityKind, Vec<bool>)>) {
+    let r = circle.radius_m();
+    let by_kind: Vec<(FacilityKind, Vec<bool>)> = circle
+        .kinds
+        .iter()
+        .map(|&k| {
+            let d = nearest
+                .iter()
+                .find(|x| x.kind == k)
+                .expect("every circle kind has distances")
+                .by(method);
+            (k, d.iter().map(|&d| d <= r).collect())
+        })
+        .collect();
+    let covered = (0..n)
+        .map(|i| {
+            let mut each = by_kind.iter().map(|(_, v)| v[i]);
+            match circle.require {
+                Require::Any => each.any(|b| b),
+                Require::All => each.all(|b| b),
+            }
+        })
+        .collect();
+    (covered, by_kind)
+}
+
+/// Coverage of `circles` over the study's cells. Network circles need `network`.
+/// `progress` is called with the number of cells done after each distance pass.
+pub fn measure(
     study: &Study,
     circles: &[Circle],
+    network: Option<&NetworkContext>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Coverage {
     let points: Vec<[f64; 2]> = study
@@ -78,11 +191,7 @@ pub fn straight_line(
         .iter()
         .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
         .collect();
-    let mut kinds: Vec<FacilityKind> = circles
-        .iter()
-        .filter(|c| c.method == Method::StraightLine)
-        .flat_map(|c| c.kinds.iter().copied())
-        .collect();
+    let mut kinds: Vec<FacilityKind> = circles.iter().flat_map(|c| c.kinds.iter().copied()).collect();
     kinds.sort();
     kinds.dedup();
     let nearest: Vec<NearestDistances> = kinds
@@ -94,44 +203,94 @@ pub fn straight_line(
                 .filter(|f| f.kind == kind)
                 .map(|f| [f.location.xy_m.x, f.location.xy_m.y])
                 .collect();
-            let nearest_m = nearest_distances_m(&points, &targets);
+            let straight_line_m = nearest_distances_m(&points, &targets);
             progress(points.len() as u64);
-            NearestDistances { kind, nearest_m }
+            let cutoff = circles
+                .iter()
+                .filter(|c| c.method == Method::Network && c.kinds.contains(&kind))
+                .map(Circle::radius_m)
+                .fold(None, |acc: Option<f64>, r| Some(acc.map_or(r, |a| a.max(r))));
+            let network_m = match (cutoff, network) {
+                (Some(c), Some(net)) => {
+                    let d = network_nearest(study, net, kind, c);
+                    progress(points.len() as u64);
+                    Some(d)
+                }
+                _ => None,
+            };
+            NearestDistances {
+                kind,
+                straight_line_m,
+                network_m,
+                network_cutoff_m: cutoff.filter(|_| network.is_some()),
+            }
         })
         .collect();
-    let lookup = |kind: FacilityKind| {
-        &nearest
-            .iter()
-            .find(|n| n.kind == kind)
-            .expect("every circle kind has distances")
-            .nearest_m
-    };
     let circles = circles
         .iter()
         .map(|circle| {
-            let r = circle.radius_m();
-            let covered_by_kind: Vec<(FacilityKind, Vec<bool>)> = circle
-                .kinds
-                .iter()
-                .map(|&k| (k, lookup(k).iter().map(|&d| d <= r).collect()))
-                .collect();
-            let covered = (0..points.len())
-                .map(|i| {
-                    let mut each = covered_by_kind.iter().map(|(_, v)| v[i]);
-                    match circle.require {
-                        Require::Any => each.any(|b| b),
-                        Require::All => each.all(|b| b),
-                    }
-                })
-                .collect();
+            let network = circle.method == Method::Network && network.is_some();
+            let method = if network { Method::Network } else { Method::StraightLine };
+            let (covered, covered_by_kind) = verdicts(circle, &nearest, method, points.len());
+            let covered_straight_line =
+                network.then(|| verdicts(circle, &nearest, Method::StraightLine, points.len()).0);
             CircleCoverage {
                 circle: circle.clone(),
                 covered,
                 covered_by_kind,
+                covered_straight_line,
             }
         })
         .collect();
     Coverage { nearest, circles }
+}
+
+/// Straight-line coverage of `circles` (every circle measured in a straight line).
+pub fn straight_line(study: &Study, circles: &[Circle], progress: &(dyn Fn(u64) + Sync)) -> Coverage {
+    measure(study, circles, None, progress)
+}
+
+/// A facility's walking service area for one circle, in the analysis CRS (m).
+#[derive(Debug, Clone)]
+pub struct ServiceArea {
+    /// Index into the study's facilities.
+    pub facility: usize,
+    /// Index into the circles.
+    pub circle: usize,
+    pub polygon_m: Polygon<f64>,
+}
+
+/// Service areas of every snapped facility for every network circle its kind serves, in
+/// (facility, circle) order. For maps: coverage itself is decided per cell.
+pub fn service_areas(study: &Study, circles: &[Circle], net: &NetworkContext) -> Vec<ServiceArea> {
+    let per_facility: Vec<Vec<ServiceArea>> = study
+        .facilities
+        .par_iter()
+        .enumerate()
+        .map_init(
+            || net.graph.scratch(),
+            |scratch, (fi, f)| {
+                let Some(snap) = net.facility_snaps[fi] else {
+                    return Vec::new();
+                };
+                circles
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.method == Method::Network && c.kinds.contains(&f.kind))
+                    .filter_map(|(ci, c)| {
+                        net.graph
+                            .service_area(&snap, c.radius_m(), scratch)
+                            .map(|polygon_m| ServiceArea {
+                                facility: fi,
+                                circle: ci,
+                                polygon_m,
+                            })
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    per_facility.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -217,7 +376,7 @@ mod tests {
         let s = study();
         let c = circle(vec![FacilityKind::DayCare], 500.0, Require::Any);
         let cov = straight_line(&s, &[c], &|_| {});
-        let d = cov.nearest_for(FacilityKind::DayCare).unwrap();
+        let d = &cov.nearest_for(FacilityKind::DayCare).unwrap().straight_line_m;
         // 0, 500 (3-4-5 triangle), 1000, 2000 metres.
         assert_eq!(d, &[0.0, 500.0, 1000.0, 2000.0]);
         // The 500 m boundary is inclusive.
@@ -233,7 +392,7 @@ mod tests {
         let cov = straight_line(&s, &[any, all], &|_| {});
         // Meal-point distances: a √(1000²+100²)=1004.99, b √(700²+300²)=761.58, c 100,
         // d √(1000²+1900²)=2147.09.
-        let mp = cov.nearest_for(FacilityKind::MealPoint).unwrap();
+        let mp = &cov.nearest_for(FacilityKind::MealPoint).unwrap().straight_line_m;
         assert!((mp[0] - 1_004.987_562).abs() < 1e-5 && (mp[1] - 761.577_310).abs() < 1e-5);
         assert_eq!(cov.circles[0].covered, vec![true, true, true, false]);
         // Within 1100 m of both: a (0, 1005), b (500, 762), c (1000, 100); not d.
@@ -250,6 +409,6 @@ mod tests {
         let c = circle(vec![FacilityKind::NursingHome], 10_000.0, Require::Any);
         let cov = straight_line(&s, &[c], &|_| {});
         assert!(cov.circles[0].covered.iter().all(|&b| !b));
-        assert!(cov.nearest[0].nearest_m.iter().all(|d| d.is_infinite()));
+        assert!(cov.nearest[0].straight_line_m.iter().all(|d| d.is_infinite()));
     }
 }

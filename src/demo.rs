@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::crs::{CrsError, Projection};
 use crate::model::{Counts, FacilityKind};
+use crate::network::{OsmData, OsmWay};
 use crate::study::{AreaRecord, FacilityRecord, PopulationRecord};
 
 /// District totals the demo reproduces exactly.
@@ -58,6 +59,8 @@ pub struct DemoDistrict {
     pub committees: Vec<AreaRecord>,
     pub population: Vec<PopulationRecord>,
     pub facilities: Vec<FacilityRecord>,
+    /// The street network as OSM data (WGS84), written out as an `.osm` file.
+    pub streets: OsmData,
 }
 
 /// Splits `total` into integers proportional to `weights`, never above `caps`, summing
@@ -363,12 +366,14 @@ pub fn generate() -> Result<DemoDistrict, CrsError> {
         &aged_60,
         &block_of,
     )?;
+    let streets = streets(&mut rng, &proj, ox, oy)?;
     Ok(DemoDistrict {
         projection_epsg: proj.epsg(),
         subdistricts,
         committees,
         population,
         facilities,
+        streets,
     })
 }
 
@@ -543,6 +548,138 @@ fn facilities(
         });
     }
     Ok(out)
+}
+
+/// Street lines across the district (and 300 m beyond it) at `spacing` with jitter; every
+/// fourth is a main road. Returns (position, is_main).
+fn street_lines(rng: &mut ChaCha8Rng, from: f64, to: f64, spacing: f64) -> Vec<(f64, bool)> {
+    let n = ((to - from) / spacing).round() as usize;
+    (0..=n)
+        .map(|i| {
+            let main = i % 4 == 0;
+            let jitter = if main || i == 0 || i == n {
+                0.0
+            } else {
+                rng.gen_range(-0.2..0.2) * spacing
+            };
+            (from + i as f64 * (to - from) / n as f64 + jitter, main)
+        })
+        .collect()
+}
+
+/// The demo street network: a lattice of main roads (every ~700 m) and minor streets
+/// (every ~175 m), with some minor blocks missing (compounds, parks), some lanes tagged as
+/// footways, gated private service roads (not walkable), an east–west canal crossed only by
+/// the main roads, and an elevated expressway (motorway, not walkable) with no at-grade
+/// access.
+fn streets(rng: &mut ChaCha8Rng, proj: &Projection, ox: f64, oy: f64) -> Result<OsmData, CrsError> {
+    let margin = 300.0;
+    let xs = street_lines(rng, ox - margin, ox + SIDE_M + margin, 175.0);
+    let ys = street_lines(rng, oy - margin, oy + SIDE_M + margin, 175.0);
+    let canal_y = oy + 0.45 * SIDE_M;
+    let mut data = OsmData::default();
+    let node_id = |i: usize, j: usize| 1 + (i * ys.len() + j) as i64;
+    for (i, &(x, _)) in xs.iter().enumerate() {
+        for (j, &(y, _)) in ys.iter().enumerate() {
+            data.nodes.insert(node_id(i, j), to_wgs(proj, Coord { x, y })?);
+        }
+    }
+    let mut way_id = 1;
+    let mut ways = Vec::new();
+    let mut add_way = |nodes: Vec<i64>, tags: Vec<(&str, String)>| {
+        if nodes.len() >= 2 {
+            ways.push(OsmWay {
+                id: way_id,
+                nodes,
+                tags: tags.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            });
+            way_id += 1;
+        }
+    };
+    let road_tags = |main: bool, name: String, rng: &mut ChaCha8Rng| -> Vec<(&str, String)> {
+        if main {
+            vec![("highway", "secondary".to_string()), ("name", name)]
+        } else {
+            let r: f64 = rng.gen();
+            let (hw, extra) = if r < 0.10 {
+                ("footway", None)
+            } else if r < 0.14 {
+                ("service", Some(("access", "private".to_string())))
+            } else if r < 0.20 {
+                ("living_street", None)
+            } else {
+                ("residential", None)
+            };
+            let mut t = vec![("highway", hw.to_string()), ("name", name)];
+            t.extend(extra);
+            t
+        }
+    };
+    // Streets along y (constant y, "路") and along x (constant x, "街"), cut into one way
+    // per block so blocks can be missing or tagged differently.
+    for (j, &(_, main_y)) in ys.iter().enumerate() {
+        for i in 0..xs.len() - 1 {
+            if !main_y && rng.gen::<f64>() < 0.12 {
+                continue;
+            }
+            let tags = road_tags(main_y, format!("横{}路", j + 1), rng);
+            add_way(vec![node_id(i, j), node_id(i + 1, j)], tags);
+        }
+    }
+    for (i, &(_, main_x)) in xs.iter().enumerate() {
+        for j in 0..ys.len() - 1 {
+            let crosses_canal = ys[j].0 < canal_y && ys[j + 1].0 >= canal_y;
+            if !main_x && (crosses_canal || rng.gen::<f64>() < 0.12) {
+                continue;
+            }
+            let mut tags = road_tags(main_x, format!("纵{}街", i + 1), rng);
+            if crosses_canal {
+                tags.push(("bridge", "yes".to_string()));
+            }
+            add_way(vec![node_id(i, j), node_id(i, j + 1)], tags);
+        }
+    }
+    // The canal (no highway tag: not read as a street) and the expressway above the
+    // streets, with nodes of its own and no connection to them.
+    let mut extra_id = 1_000_000;
+    let mut line = |pts: Vec<Coord<f64>>, data: &mut OsmData| -> Result<Vec<i64>, CrsError> {
+        let mut ids = Vec::new();
+        for p in pts {
+            extra_id += 1;
+            data.nodes.insert(extra_id, to_wgs(proj, p)?);
+            ids.push(extra_id);
+        }
+        Ok(ids)
+    };
+    let canal: Vec<Coord<f64>> = (0..=20)
+        .map(|k| Coord {
+            x: ox - margin + k as f64 * (SIDE_M + 2.0 * margin) / 20.0,
+            y: canal_y,
+        })
+        .collect();
+    let canal_nodes = line(canal, &mut data)?;
+    let express_x = ox + 0.6 * SIDE_M + 40.0;
+    let express: Vec<Coord<f64>> = (0..=20)
+        .map(|k| Coord {
+            x: express_x,
+            y: oy - margin + k as f64 * (SIDE_M + 2.0 * margin) / 20.0,
+        })
+        .collect();
+    let express_nodes = line(express, &mut data)?;
+    add_way(
+        canal_nodes,
+        vec![("waterway", "canal".to_string()), ("name", "漕溪浜".to_string())],
+    );
+    add_way(
+        express_nodes,
+        vec![
+            ("highway", "motorway".to_string()),
+            ("name", "中环高架".to_string()),
+            ("layer", "1".to_string()),
+        ],
+    );
+    data.ways = ways;
+    Ok(data)
 }
 
 fn kind_code(kind: FacilityKind) -> &'static str {

@@ -23,6 +23,8 @@ pub struct CircleShare {
     pub covered: f64,
     /// People within reach of each of the circle's kinds.
     pub covered_by_kind: Vec<(FacilityKind, f64)>,
+    /// For network circles: people the circle would cover measured in a straight line.
+    pub covered_straight_line: Option<f64>,
 }
 
 impl CircleShare {
@@ -34,6 +36,13 @@ impl CircleShare {
     /// People not covered.
     pub fn uncovered(&self) -> f64 {
         self.people - self.covered
+    }
+
+    /// Straight-line covered share 0–1 of a network circle.
+    pub fn straight_line_share(&self) -> Option<f64> {
+        self.covered_straight_line
+            .filter(|_| self.people > 0.0)
+            .map(|c| c / self.people)
     }
 }
 
@@ -106,6 +115,7 @@ fn empty_row(id: &str, name: &str, parent: Option<String>, coverage: &Coverage) 
                 people: 0.0,
                 covered: 0.0,
                 covered_by_kind: c.circle.kinds.iter().map(|&k| (k, 0.0)).collect(),
+                covered_straight_line: c.covered_straight_line.as_ref().map(|_| 0.0),
             })
             .collect(),
         facilities: BTreeMap::new(),
@@ -122,6 +132,13 @@ fn add_cell(row: &mut AreaRow, study: &Study, coverage: &Coverage, i: usize) {
         share.people += people;
         if cov.covered[i] {
             share.covered += people;
+        }
+        if let (Some(total), Some(straight)) =
+            (share.covered_straight_line.as_mut(), &cov.covered_straight_line)
+        {
+            if straight[i] {
+                *total += people;
+            }
         }
         for ((_, covered), (_, by_kind)) in
             share.covered_by_kind.iter_mut().zip(&cov.covered_by_kind)

@@ -109,23 +109,31 @@ fn print_outcome(o: &Outcome) {
         o.study.subdistricts.len(),
         o.study.committees.len()
     );
-    for (share, cov) in o
-        .indicators
-        .district
-        .circles
-        .iter()
-        .zip(&o.coverage.circles)
-    {
+    let pct = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{:.1} %", s * 100.0));
+    for (share, cov) in o.indicators.district.circles.iter().zip(&o.coverage.circles) {
+        let compare = share
+            .straight_line_share()
+            .map(|s| format!(" (straight line: {})", pct(Some(s))))
+            .unwrap_or_default();
         println!(
-            "circle {:<12} {:>9} straight-line, {} of {} people ({}) covered: {}",
+            "circle {:<11} {:>6} {:<13} {:>7} of {:>7} people aged {} covered: {}{compare}",
             share.circle,
             format!("{} m", cov.circle.radius_m()),
+            cov.circle.method.to_string(),
             share.covered.round(),
             share.people.round(),
             share.age_band,
-            share
-                .share()
-                .map_or("n/a".to_string(), |s| format!("{:.1} %", s * 100.0))
+            pct(share.share()),
+        );
+    }
+    if let Some(n) = o.summary["network"].as_object() {
+        println!(
+            "street network: {} nodes, {} km of walkable street; {} cells and {} facilities farther than {} m from a street",
+            n["nodes"],
+            n["total_length_km"],
+            n["cells_not_snapped"],
+            n["facilities_not_snapped"].as_array().map_or(0, Vec::len),
+            n["max_snap_m"]
         );
     }
     if let Some(f) = &o.indicators.district.floor {

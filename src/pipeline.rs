@@ -5,17 +5,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::coverage::{self, Coverage};
+use crate::coverage::{self, Coverage, NetworkContext};
 use crate::crs::{AnalysisCrs, CrsError, Projection};
 use crate::indicators::{self, Indicators};
 use crate::io::layers::{read_inputs, Skipped};
+use crate::io::osm::read_osm;
 use crate::io::output::{
-    area_record, write_areas_geojson, write_cells_geojson, write_csv, write_facilities_geojson,
-    write_json, Record,
+    area_record, polygon_json, write_areas_geojson, write_cells_geojson, write_csv,
+    write_facilities_geojson, write_feature_collection, write_json, Field, Record,
 };
 use crate::io::ReadError;
 use crate::model::{FacilityKind, Study};
+use crate::network::{GraphStats, WalkGraph};
 use crate::plan::Plan;
+use crate::standards::Method;
 use crate::study::{self, BuildReport, StudyError};
 
 /// Progress reporting for long steps (the CLI shows bars; tests stay silent).
@@ -79,20 +82,58 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     let (study, report) = study::build(&inputs, &projection)?;
     progress.end();
 
-    let kinds: usize = {
+    let network = match &plan.network {
+        None => None,
+        Some(n) => {
+            progress.begin("reading the street network", 0);
+            let osm = read_osm(&n.path)?;
+            let (graph, stats) = WalkGraph::from_osm(&osm, &projection)?;
+            progress.end();
+            Some((graph, stats, n.max_snap_m))
+        }
+    };
+    progress.begin("snapping cells and facilities to the network", 0);
+    let context = network
+        .as_ref()
+        .map(|(graph, _, max_snap_m)| NetworkContext::new(graph, &study, *max_snap_m));
+    progress.end();
+
+    let kinds: Vec<FacilityKind> = {
         let mut k: Vec<FacilityKind> = plan.circles.iter().flat_map(|c| c.kinds.clone()).collect();
         k.sort();
         k.dedup();
-        k.len()
+        k
     };
-    progress.begin("straight-line coverage", (kinds * study.cells.len()) as u64);
-    let coverage = coverage::straight_line(&study, &plan.circles, &|n| progress.advance(n));
+    let passes = kinds
+        .iter()
+        .map(|k| {
+            let on_network = context.is_some()
+                && plan
+                    .circles
+                    .iter()
+                    .any(|c| c.method == Method::Network && c.kinds.contains(k));
+            1 + usize::from(on_network)
+        })
+        .sum::<usize>();
+    progress.begin("coverage", (passes * study.cells.len()) as u64);
+    let coverage = coverage::measure(&study, &plan.circles, context.as_ref(), &|n| {
+        progress.advance(n)
+    });
     progress.end();
 
     let indicators = indicators::compute(&study, &coverage, &plan.standards);
 
     progress.begin("writing outputs", 0);
-    let files = write_outputs(&study, &coverage, &indicators, out_dir)?;
+    let mut files = write_outputs(&study, &coverage, &indicators, out_dir)?;
+    if let Some(ctx) = &context {
+        let path = out_dir.join("service_areas.geojson");
+        write_service_areas(&path, &study, plan, ctx, &projection)?;
+        files.push(path);
+    }
+    let network_summary = network
+        .as_ref()
+        .zip(context.as_ref())
+        .map(|((_, stats, _), ctx)| network_summary(&study, stats, ctx, &plan.network.as_ref().expect("network").path));
     let summary = summary(
         plan,
         &projection,
@@ -101,6 +142,7 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         &skipped,
         &indicators,
         inputs.population.len(),
+        network_summary,
         &files,
     );
     let summary_path = out_dir.join("summary.json");
@@ -109,7 +151,6 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         source,
     })?;
     progress.end();
-    let mut files = files;
     files.push(summary_path);
     Ok(Outcome {
         study,
@@ -118,6 +159,77 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         crs: (projection.epsg(), projection.name().to_string()),
         summary,
         files,
+    })
+}
+
+/// Service-area polygons of every facility for each network circle its kind serves.
+fn write_service_areas(
+    path: &Path,
+    study: &Study,
+    plan: &Plan,
+    ctx: &NetworkContext,
+    projection: &Projection,
+) -> Result<(), RunError> {
+    use geo::MapCoords;
+    let areas = coverage::service_areas(study, &plan.circles, ctx);
+    let mut features = Vec::with_capacity(areas.len());
+    for a in &areas {
+        let polygon = a.polygon_m.try_map_coords(|c| {
+            projection
+                .to_wgs84(c.x, c.y)
+                .map(|(x, y)| geo::Coord { x, y })
+        })?;
+        let f = &study.facilities[a.facility];
+        let c = &plan.circles[a.circle];
+        let record: Record = vec![
+            ("facility_id".into(), Field::Text(f.id.clone())),
+            ("name".into(), Field::Text(f.name.clone())),
+            ("kind".into(), Field::Text(f.kind.id().into())),
+            ("circle".into(), Field::Text(c.name.clone())),
+            ("radius_m".into(), Field::Num(c.radius_m(), 1)),
+        ];
+        features.push((polygon_json(&polygon), record));
+    }
+    write_feature_collection(path, features.into_iter()).map_err(|source| RunError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The network part of the run summary.
+fn network_summary(study: &Study, stats: &GraphStats, ctx: &NetworkContext, path: &Path) -> Value {
+    let unsnapped: Vec<usize> = (0..study.cells.len())
+        .filter(|&i| ctx.cell_snaps[i].is_none())
+        .collect();
+    let residents: f64 = unsnapped.iter().map(|&i| study.cells[i].counts.residents).sum();
+    let aged_60: f64 = unsnapped.iter().map(|&i| study.cells[i].counts.aged_60).sum();
+    let facilities: Vec<&str> = study
+        .facilities
+        .iter()
+        .zip(&ctx.facility_snaps)
+        .filter(|(_, s)| s.is_none())
+        .map(|(f, _)| f.id.as_str())
+        .collect();
+    let excluded: serde_json::Map<String, Value> = stats
+        .ways_excluded
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "edge_lengths": "geodesic on the WGS84 ellipsoid",
+        "ways_with_highway_tag": stats.ways_read,
+        "ways_walkable": stats.ways_walkable,
+        "ways_excluded": excluded,
+        "missing_node_refs": stats.missing_node_refs,
+        "nodes": stats.nodes,
+        "segments": stats.segments,
+        "total_length_km": (stats.total_length_m / 10.0).round() / 100.0,
+        "max_snap_m": ctx.max_snap_m,
+        "cells_not_snapped": unsnapped.len(),
+        "residents_not_snapped": (residents * 10.0).round() / 10.0,
+        "aged_60_plus_not_snapped": (aged_60 * 10.0).round() / 10.0,
+        "facilities_not_snapped": facilities,
     })
 }
 
@@ -215,6 +327,7 @@ fn summary(
     skipped: &Skipped,
     ind: &Indicators,
     population_records: usize,
+    network: Option<Value>,
     files: &[PathBuf],
 ) -> Value {
     let file_name = |p: &Path| {
@@ -272,6 +385,7 @@ fn summary(
                 "people": (c.people * 10.0).round() / 10.0,
                 "covered": (c.covered * 10.0).round() / 10.0,
                 "share": c.share().map(|s| (s * 1e4).round() / 1e4),
+                "straight_line_share": c.straight_line_share().map(|s| (s * 1e4).round() / 1e4),
             })
         })
         .collect();
@@ -282,7 +396,11 @@ fn summary(
         "plan": plan.name,
         "plan_file": file_name(&plan.file),
         "analysis_crs": {"epsg": projection.epsg(), "name": projection.name(), "chosen": chosen},
-        "distance_method": "straight_line (Euclidean in the analysis CRS)",
+        "distance_methods": {
+            "straight_line": "Euclidean distance in the analysis CRS",
+            "network": "walking along the street network: snap offsets plus geodesic street lengths",
+        },
+        "network": network,
         "circles": circles,
         "standards": {"preset": plan.standards.preset, "targets": targets},
         "inputs": {

@@ -42,8 +42,34 @@ pub struct PlanFile {
     pub facilities: LayerSection,
     pub subdistricts: Option<LayerSection>,
     pub committees: Option<LayerSection>,
+    pub network: Option<NetworkSection>,
+    /// Walking speed per age band (`all`, `60+`, `65+`, `80+`), m/s.
+    #[serde(default)]
+    pub walking_speed_m_per_s: BTreeMap<String, f64>,
     #[serde(default)]
     pub circles: Vec<CircleSection>,
+}
+
+/// `[network]`: the street network to walk along.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// OpenStreetMap file, `.osm.pbf` or `.osm` (XML), relative to the plan file.
+    pub path: PathBuf,
+    /// Points farther than this from any walkable street are not snapped (and reported), m.
+    #[serde(default = "default_max_snap_m")]
+    pub max_snap_m: f64,
+}
+
+fn default_max_snap_m() -> f64 {
+    300.0
+}
+
+/// The resolved `[network]`.
+#[derive(Debug, Clone)]
+pub struct NetworkLayer {
+    pub path: PathBuf,
+    pub max_snap_m: f64,
 }
 
 /// `[study]`: name, analysis CRS, preset, output folder.
@@ -244,8 +270,8 @@ pub struct CircleSection {
     pub require: Require,
     #[serde(default = "default_band")]
     pub age_band: AgeBand,
-    #[serde(default = "default_method")]
-    pub method: Method,
+    /// `network` or `straight_line`; default: network when the plan has a `[network]`.
+    pub method: Option<Method>,
 }
 
 fn default_require() -> Require {
@@ -253,9 +279,6 @@ fn default_require() -> Require {
 }
 fn default_band() -> AgeBand {
     AgeBand::Aged60
-}
-fn default_method() -> Method {
-    Method::StraightLine
 }
 
 /// A resolved plan: absolute paths, parsed CRSs, the standards with overrides applied and
@@ -272,6 +295,9 @@ pub struct Plan {
     pub facilities: FacilityLayer,
     pub subdistricts: Option<Layer>,
     pub committees: Option<Layer>,
+    pub network: Option<NetworkLayer>,
+    /// Walking speed (m/s) and its source for each age band.
+    pub walking_speeds: BTreeMap<AgeBand, (f64, String)>,
 }
 
 impl Plan {
@@ -396,7 +422,60 @@ impl PlanFile {
             }
             standards.override_target(k, *value);
         }
-        standards.circles = standards.default_circles();
+        let mut walking_speeds = BTreeMap::new();
+        for band in [AgeBand::Residents, AgeBand::Aged60, AgeBand::Aged65, AgeBand::Aged80] {
+            let default = match band {
+                AgeBand::Residents => (
+                    1.2,
+                    "standards.md: general adult 1.2–1.4 m/s (lower end)".to_string(),
+                ),
+                _ => standards.elderly_speed(),
+            };
+            walking_speeds.insert(band, default);
+        }
+        for (key, value) in &self.walking_speed_m_per_s {
+            let band = match key.as_str() {
+                "all" => AgeBand::Residents,
+                "60+" => AgeBand::Aged60,
+                "65+" => AgeBand::Aged65,
+                "80+" => AgeBand::Aged80,
+                other => {
+                    return Err(r.invalid(
+                        "walking_speed_m_per_s",
+                        format!("unknown age band '{other}'; expected all, 60+, 65+ or 80+"),
+                    ))
+                }
+            };
+            if !(value.is_finite() && *value > 0.0) {
+                return Err(r.invalid(
+                    "walking_speed_m_per_s",
+                    format!("{key} = {value}: expected m/s > 0"),
+                ));
+            }
+            walking_speeds.insert(band, (*value, "plan [walking_speed_m_per_s]".to_string()));
+        }
+        let network = match &self.network {
+            None => None,
+            Some(n) => {
+                if !(n.max_snap_m.is_finite() && n.max_snap_m >= 0.0) {
+                    return Err(r.invalid(
+                        "network.max_snap_m",
+                        format!("{}: expected metres ≥ 0", n.max_snap_m),
+                    ));
+                }
+                Some(NetworkLayer {
+                    path: r.base.join(&n.path),
+                    max_snap_m: n.max_snap_m,
+                })
+            }
+        };
+        let default_method = if network.is_some() {
+            Method::Network
+        } else {
+            Method::StraightLine
+        };
+        standards.circles =
+            standards.default_circles(default_method, walking_speeds.get(&AgeBand::Aged60).cloned());
 
         let population = PopulationLayer {
             layer: r.layer(
@@ -462,7 +541,10 @@ impl PlanFile {
             let mut out = Vec::new();
             for (i, c) in self.circles.iter().enumerate() {
                 let section = format!("circles[{i}] ({})", c.name);
-                out.push(resolve_circle(c, &standards).map_err(|m| r.invalid(&section, m))?);
+                out.push(
+                    resolve_circle(c, &walking_speeds, default_method)
+                        .map_err(|m| r.invalid(&section, m))?,
+                );
                 if !names.insert(c.name.clone()) {
                     return Err(r.invalid(&section, "circle names must be unique"));
                 }
@@ -470,6 +552,12 @@ impl PlanFile {
             out
         };
         for c in &circles {
+            if c.method == Method::Network && network.is_none() {
+                return Err(r.invalid(
+                    &format!("circles ({})", c.name),
+                    "method = \"network\" needs a [network] section naming an OSM file",
+                ));
+            }
             let logical = match c.age_band {
                 AgeBand::Residents => "residents",
                 AgeBand::Aged60 => "aged_60",
@@ -498,12 +586,19 @@ impl PlanFile {
             facilities,
             subdistricts,
             committees,
+            network,
+            walking_speeds,
         })
     }
 }
 
-/// Checks one `[[circles]]` entry and resolves its reach.
-fn resolve_circle(c: &CircleSection, standards: &Standards) -> Result<Circle, String> {
+/// Checks one `[[circles]]` entry and resolves its reach: minutes without a speed use the
+/// walking speed of the circle's age band.
+fn resolve_circle(
+    c: &CircleSection,
+    speeds: &BTreeMap<AgeBand, (f64, String)>,
+    default_method: Method,
+) -> Result<Circle, String> {
     if c.name.is_empty()
         || !c
             .name
@@ -534,10 +629,7 @@ fn resolve_circle(c: &CircleSection, standards: &Standards) -> Result<Circle, St
         (None, Some(min)) => {
             let speed = match c.speed_m_per_s {
                 Some(s) => s,
-                None => standards
-                    .target(TargetKey::ElderlyWalkSpeedMPerS)
-                    .map(|t| t.value)
-                    .unwrap_or(1.0),
+                None => speeds.get(&c.age_band).map_or(1.0, |s| s.0),
             };
             Reach::Walk {
                 minutes: positive("minutes", min)?,
@@ -562,7 +654,7 @@ fn resolve_circle(c: &CircleSection, standards: &Standards) -> Result<Circle, St
         kinds,
         require: c.require,
         age_band: c.age_band,
-        method: c.method,
+        method: c.method.unwrap_or(default_method),
         source: "plan file".into(),
     })
 }
@@ -599,6 +691,35 @@ crs = "GCJ02"
         let p = Plan::parse(&text, Path::new("plan.toml")).unwrap();
         assert_eq!(p.circles.len(), 1);
         assert!((p.circles[0].radius_m() - 480.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn network_and_walking_speeds() {
+        let text = format!(
+            "{MINIMAL}\n[network]\npath = \"streets.osm.pbf\"\n[walking_speed_m_per_s]\n\"80+\" = 0.75\n\
+             [[circles]]\nname = \"old\"\nminutes = 10\nage_band = \"80+\"\nkinds = [\"meal_point\"]\n\
+             [[circles]]\nname = \"line\"\ndistance_m = 500\nmethod = \"straight_line\"\nkinds = [\"meal_point\"]\n"
+        );
+        let p = Plan::parse(&text, Path::new("/d/plan.toml")).unwrap();
+        assert_eq!(p.network.as_ref().unwrap().path, PathBuf::from("/d/streets.osm.pbf"));
+        assert_eq!(p.network.as_ref().unwrap().max_snap_m, 300.0);
+        // 10 min × 0.75 m/s, walked along the network by default.
+        assert!((p.circles[0].radius_m() - 450.0).abs() < 1e-9);
+        assert_eq!(p.circles[0].method, Method::Network);
+        assert_eq!(p.circles[1].method, Method::StraightLine);
+        // The preset's circles follow the network too when none are listed.
+        let text = format!("{MINIMAL}\n[network]\npath = \"s.osm\"\n");
+        let p = Plan::parse(&text, Path::new("plan.toml")).unwrap();
+        assert!(p.circles.iter().all(|c| c.method == Method::Network));
+        // A network circle without a network is an error.
+        let text = format!(
+            "{MINIMAL}\n[[circles]]\nname = \"x\"\ndistance_m = 5\nmethod = \"network\"\nkinds = [\"meal_point\"]\n"
+        );
+        let err = Plan::parse(&text, Path::new("plan.toml")).unwrap_err().to_string();
+        assert!(err.contains("needs a [network]"), "{err}");
+        let text = format!("{MINIMAL}\n[walking_speed_m_per_s]\n\"90+\" = 0.5\n");
+        let err = Plan::parse(&text, Path::new("plan.toml")).unwrap_err().to_string();
+        assert!(err.contains("unknown age band '90+'"), "{err}");
     }
 
     #[test]

@@ -209,12 +209,15 @@ impl fmt::Display for Reach {
 pub enum Method {
     /// Euclidean distance in the analysis CRS.
     StraightLine,
+    /// Walking along the street network (needs the plan's `[network]`).
+    Network,
 }
 
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Method::StraightLine => "straight_line",
+            Method::Network => "network",
         })
     }
 }
@@ -347,7 +350,7 @@ impl Standards {
             targets: t,
             circles: Vec::new(),
         };
-        s.circles = s.default_circles();
+        s.circles = s.default_circles(Method::StraightLine, None);
         Ok(s)
     }
 
@@ -367,9 +370,22 @@ impl Standards {
         );
     }
 
+    /// The elderly walking speed (m/s) and its source: the preset's, else 1.0 m/s.
+    pub fn elderly_speed(&self) -> (f64, String) {
+        match self.target(TargetKey::ElderlyWalkSpeedMPerS) {
+            Some(t) => (t.value, t.source.clone()),
+            None => (1.0, "standards.md: elderly walking speed ≈ 1.0 m/s".to_string()),
+        }
+    }
+
     /// The reach of an `n`-minute circle: the preset's distance for it when it has one
-    /// (GB/T 50180), else minutes × the elderly walking speed (1.0 m/s when unset).
-    fn minutes_reach(&self, minutes: f64, distance_key: TargetKey) -> (Reach, String) {
+    /// (GB/T 50180), else minutes × the walking speed (`speed`, or the elderly speed).
+    fn minutes_reach(
+        &self,
+        minutes: f64,
+        distance_key: TargetKey,
+        speed: Option<(f64, String)>,
+    ) -> (Reach, String) {
         if let Some(t) = self.target(distance_key) {
             return (
                 Reach::Distance {
@@ -378,13 +394,7 @@ impl Standards {
                 t.source.clone(),
             );
         }
-        let (speed, src) = match self.target(TargetKey::ElderlyWalkSpeedMPerS) {
-            Some(t) => (t.value, t.source.clone()),
-            None => (
-                1.0,
-                "standards.md: elderly walking speed ≈ 1.0 m/s".to_string(),
-            ),
-        };
+        let (speed, src) = speed.unwrap_or_else(|| self.elderly_speed());
         (
             Reach::Walk {
                 minutes,
@@ -395,11 +405,13 @@ impl Standards {
     }
 
     /// The circles the plans define: the one-stop 15-minute circle, the doorstep 5-minute
-    /// circle and the 1000 m day-service radius. Used when the plan lists none.
-    pub fn default_circles(&self) -> Vec<Circle> {
+    /// circle and the 1000 m day-service radius, for people aged 60+, measured by `method`.
+    /// `speed_60` is the walking speed of that age band (m/s, with its source) when the plan
+    /// sets one. Used when the plan lists no circles.
+    pub fn default_circles(&self, method: Method, speed_60: Option<(f64, String)>) -> Vec<Circle> {
         use FacilityKind as F;
-        let (r15, s15) = self.minutes_reach(15.0, TargetKey::Circle15MinM);
-        let (r5, s5) = self.minutes_reach(5.0, TargetKey::Circle5MinM);
+        let (r15, s15) = self.minutes_reach(15.0, TargetKey::Circle15MinM, speed_60.clone());
+        let (r5, s5) = self.minutes_reach(5.0, TargetKey::Circle5MinM, speed_60);
         let day = self
             .target(TargetKey::DayCentreRadiusM)
             .map(|t| (t.value, t.source.clone()))
@@ -412,7 +424,7 @@ impl Standards {
                 kinds: vec![F::ComprehensiveCentre, F::DayCare, F::MealPoint],
                 require: Require::All,
                 age_band: AgeBand::Aged60,
-                method: Method::StraightLine,
+                method,
                 source: format!("XH §四(一), §五.2; SH §一(二); reach from {s15}"),
             },
             Circle {
@@ -422,7 +434,7 @@ impl Standards {
                 kinds: vec![F::ActivityRoom, F::NeighbourhoodHub, F::MealPoint],
                 require: Require::Any,
                 age_band: AgeBand::Aged60,
-                method: Method::StraightLine,
+                method,
                 source: format!("XH §一(三), §五.2; reach from {s5}"),
             },
             Circle {
@@ -432,7 +444,7 @@ impl Standards {
                 kinds: vec![F::DayCare],
                 require: Require::Any,
                 age_band: AgeBand::Aged60,
-                method: Method::StraightLine,
+                method,
                 source: day.1,
             },
         ]

@@ -108,6 +108,14 @@ fn demo_runs_end_to_end_with_valid_outputs() {
         check_rfc7946(&out_dir.join("facilities.geojson")),
         out.study.facilities.len()
     );
+    // One walking service area per facility and network circle its kind serves.
+    let expected_areas: usize = out
+        .study
+        .facilities
+        .iter()
+        .map(|f| out.coverage.circles.iter().filter(|c| c.circle.kinds.contains(&f.kind)).count())
+        .sum();
+    assert_eq!(check_rfc7946(&out_dir.join("service_areas.geojson")), expected_areas);
 
     // The per-sub-district table: 13 rows and the district, totals as in the baseline.
     let mut table = csv::Reader::from_path(out_dir.join("subdistricts.csv")).unwrap();
@@ -141,8 +149,18 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert_eq!(&district[col("n_comprehensive_centre")], "16");
     assert_eq!(&district[col("n_nursing_home")], "43");
 
+    // The demo is measured along its streets, with the straight line beside it.
+    for r in &rows {
+        let net: f64 = r[col("day_centre_share")].parse().unwrap();
+        let line: f64 = r[col("day_centre_straight_line_share")].parse().unwrap();
+        assert!(net <= line + 1e-9, "network share {net} above straight-line {line}");
+    }
     let summary: Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["circles"][0]["method"], "network");
+    assert_eq!(summary["network"]["ways_excluded"]["motorway"], 1);
+    assert!(summary["network"]["ways_excluded"]["access=private/no"].as_u64().unwrap() > 10);
+    assert_eq!(summary["network"]["cells_not_snapped"], 0);
     assert_eq!(summary["analysis_crs"]["epsg"], 32651);
     assert_eq!(summary["circles"][0]["radius_m"], 900.0);
     assert_eq!(summary["totals"]["aged_80_plus"], 60_900.0);
@@ -161,6 +179,29 @@ fn outputs_are_byte_identical_whatever_the_thread_count() {
     }
     let (da, db) = (files(&a.path().join("data")), files(&b.path().join("data")));
     assert_eq!(da, db, "demo data differs between runs");
+}
+
+/// Walking is never shorter than the straight line, and the canal and the missing blocks
+/// make it clearly longer on average.
+#[test]
+fn network_distances_exceed_straight_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_demo(dir.path(), 2);
+    for n in &out.coverage.nearest {
+        let net = n.network_m.as_ref().expect("demo circles walk the network");
+        let mut ratios = Vec::new();
+        for (d_net, d_line) in net.iter().zip(&n.straight_line_m) {
+            if d_net.is_finite() {
+                assert!(*d_net >= d_line - 1e-6, "{}: {d_net} < {d_line}", n.kind);
+                if *d_line > 200.0 {
+                    ratios.push(d_net / d_line);
+                }
+            }
+        }
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        assert!((1.1..2.0).contains(&median), "{}: median detour {median}", n.kind);
+    }
 }
 
 /// The demo's facilities CSV is in GCJ-02 (as Amap exports it); after reading, every

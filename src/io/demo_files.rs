@@ -58,8 +58,13 @@ id = "id"
 name = "name"
 parent = "subdistrict"
 
+[network]
+path = "streets.osm"           # OSM XML (or .osm.pbf): circles are walked along its streets
+max_snap_m = 300
+
 # Circles: the preset's one-stop 15-minute circle (15 min × 1.0 m/s = 900 m), the doorstep
-# 5-minute circle (300 m) and the 1000 m day-service radius are used when none are listed.
+# 5-minute circle (300 m) and the 1000 m day-service radius, walked along the network, are
+# used when none are listed.
 "#
     )
 }
@@ -137,6 +142,10 @@ pub fn write_demo(d: &DemoDistrict, dir: &Path, output_dir: &str) -> std::io::Re
         )
         .map_err(|e| err(&path, e))?;
     }
+
+    let streets = dir.join("streets.osm");
+    crate::io::osm::write_xml(&streets, &d.streets, "lifecircle demo")
+        .map_err(|e| err(&streets, e))?;
 
     let plan = dir.join("plan.toml");
     let text = plan_text(output_dir);

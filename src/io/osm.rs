@@ -180,6 +180,39 @@ pub fn read_xml(path: &Path, input: impl BufRead) -> Result<OsmData, ReadError> 
     Ok(data)
 }
 
+/// Escapes text for an XML attribute value.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Writes OSM data as OSM XML (nodes sorted by id, coordinates to 1e-7°), atomically.
+pub fn write_xml(path: &Path, data: &OsmData, generator: &str) -> std::io::Result<()> {
+    let mut ids: Vec<&i64> = data.nodes.keys().collect();
+    ids.sort();
+    crate::io::atomic::write_atomic(path, |w| {
+        writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(w, "<osm version=\"0.6\" generator=\"{}\">", xml_escape(generator))?;
+        for id in ids {
+            let c = data.nodes[id];
+            writeln!(w, "  <node id=\"{id}\" lat=\"{:.7}\" lon=\"{:.7}\"/>", c.y, c.x)?;
+        }
+        for way in &data.ways {
+            writeln!(w, "  <way id=\"{}\">", way.id)?;
+            for n in &way.nodes {
+                writeln!(w, "    <nd ref=\"{n}\"/>")?;
+            }
+            for (k, v) in &way.tags {
+                writeln!(w, "    <tag k=\"{}\" v=\"{}\"/>", xml_escape(k), xml_escape(v))?;
+            }
+            writeln!(w, "  </way>")?;
+        }
+        writeln!(w, "</osm>")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

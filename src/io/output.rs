@@ -84,6 +84,12 @@ pub fn area_record(row: &AreaRow, with_parent: bool, with_facilities: bool) -> R
         r.push((format!("{n}_covered"), V::Num(c.covered, 1)));
         r.push((format!("{n}_uncovered"), V::Num(c.uncovered(), 1)));
         r.push((format!("{n}_share"), opt(c.share(), 4)));
+        if c.covered_straight_line.is_some() {
+            r.push((
+                format!("{n}_straight_line_share"),
+                opt(c.straight_line_share(), 4),
+            ));
+        }
         for (kind, covered) in &c.covered_by_kind {
             let share = (c.people > 0.0).then(|| covered / c.people);
             r.push((format!("{n}_{}_share", kind.id()), opt(share, 4)));
@@ -254,12 +260,21 @@ pub fn write_cells_geojson(path: &Path, study: &Study, coverage: &Coverage) -> s
                     format!("{}_covered", circle.circle.name),
                     V::Bool(circle.covered[i]),
                 ));
+                if let Some(straight) = &circle.covered_straight_line {
+                    r.push((
+                        format!("{}_covered_straight_line", circle.circle.name),
+                        V::Bool(straight[i]),
+                    ));
+                }
             }
             for n in &coverage.nearest {
                 r.push((
-                    format!("nearest_{}_m", n.kind.id()),
-                    V::Num(n.nearest_m[i], 1),
+                    format!("straight_line_{}_m", n.kind.id()),
+                    V::Num(n.straight_line_m[i], 1),
                 ));
+                if let Some(net) = &n.network_m {
+                    r.push((format!("network_{}_m", n.kind.id()), V::Num(net[i], 1)));
+                }
             }
             (geometry, r)
         }),
