@@ -45,9 +45,12 @@ fn main() {
     let mut segments = Vec::with_capacity(2 * side * side);
     for k in 0..side * side {
         let (i, j) = (k % side, k / side);
-        for b in [(i + 1 < side).then(|| k + 1), (j + 1 < side).then(|| k + side)]
-            .into_iter()
-            .flatten()
+        for b in [
+            (i + 1 < side).then(|| k + 1),
+            (j + 1 < side).then(|| k + side),
+        ]
+        .into_iter()
+        .flatten()
         {
             // About 10 % of street pieces are missing (blocks, compounds).
             if rng.gen::<f64>() < 0.1 {

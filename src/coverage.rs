@@ -118,7 +118,12 @@ pub fn nearest_distances_m(points: &[[f64; 2]], targets: &[[f64; 2]]) -> Vec<f64
 }
 
 /// Network distance from each cell to the nearest facility of `kind`, up to `cutoff_m`.
-fn network_nearest(study: &Study, net: &NetworkContext, kind: FacilityKind, cutoff_m: f64) -> Vec<f64> {
+fn network_nearest(
+    study: &Study,
+    net: &NetworkContext,
+    kind: FacilityKind,
+    cutoff_m: f64,
+) -> Vec<f64> {
     let snaps: Vec<Snap> = study
         .facilities
         .iter()
@@ -139,7 +144,9 @@ fn network_nearest(study: &Study, net: &NetworkContext, kind: FacilityKind, cuto
         .map(|snap| match snap {
             None => f64::INFINITY,
             Some(snap) => {
-                let along = same_segment.get(&snap.segment).map_or(&[][..], Vec::as_slice);
+                let along = same_segment
+                    .get(&snap.segment)
+                    .map_or(&[][..], Vec::as_slice);
                 let d = net.graph.distance_from_snap(snap, &node_m, along);
                 if d <= cutoff_m {
                     d
@@ -152,7 +159,12 @@ fn network_nearest(study: &Study, net: &NetworkContext, kind: FacilityKind, cuto
 }
 
 /// Cell-by-cell verdicts of one circle from per-kind distances.
-fn verdicts(circle: &Circle, nearest: &[NearestDistances], method: Method, n: usize) -> (Vec<bool>, Vec<(FacilityKind, Vec<bool>)>) {
+fn verdicts(
+    circle: &Circle,
+    nearest: &[NearestDistances],
+    method: Method,
+    n: usize,
+) -> (Vec<bool>, Vec<(FacilityKind, Vec<bool>)>) {
     let r = circle.radius_m();
     let by_kind: Vec<(FacilityKind, Vec<bool>)> = circle
         .kinds
@@ -191,7 +203,10 @@ pub fn measure(
         .iter()
         .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
         .collect();
-    let mut kinds: Vec<FacilityKind> = circles.iter().flat_map(|c| c.kinds.iter().copied()).collect();
+    let mut kinds: Vec<FacilityKind> = circles
+        .iter()
+        .flat_map(|c| c.kinds.iter().copied())
+        .collect();
     kinds.sort();
     kinds.dedup();
     let nearest: Vec<NearestDistances> = kinds
@@ -209,7 +224,9 @@ pub fn measure(
                 .iter()
                 .filter(|c| c.method == Method::Network && c.kinds.contains(&kind))
                 .map(Circle::radius_m)
-                .fold(None, |acc: Option<f64>, r| Some(acc.map_or(r, |a| a.max(r))));
+                .fold(None, |acc: Option<f64>, r| {
+                    Some(acc.map_or(r, |a| a.max(r)))
+                });
             let network_m = match (cutoff, network) {
                 (Some(c), Some(net)) => {
                     let d = network_nearest(study, net, kind, c);
@@ -230,7 +247,11 @@ pub fn measure(
         .iter()
         .map(|circle| {
             let network = circle.method == Method::Network && network.is_some();
-            let method = if network { Method::Network } else { Method::StraightLine };
+            let method = if network {
+                Method::Network
+            } else {
+                Method::StraightLine
+            };
             let (covered, covered_by_kind) = verdicts(circle, &nearest, method, points.len());
             let covered_straight_line =
                 network.then(|| verdicts(circle, &nearest, Method::StraightLine, points.len()).0);
@@ -246,7 +267,11 @@ pub fn measure(
 }
 
 /// Straight-line coverage of `circles` (every circle measured in a straight line).
-pub fn straight_line(study: &Study, circles: &[Circle], progress: &(dyn Fn(u64) + Sync)) -> Coverage {
+pub fn straight_line(
+    study: &Study,
+    circles: &[Circle],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Coverage {
     measure(study, circles, None, progress)
 }
 
@@ -376,7 +401,10 @@ mod tests {
         let s = study();
         let c = circle(vec![FacilityKind::DayCare], 500.0, Require::Any);
         let cov = straight_line(&s, &[c], &|_| {});
-        let d = &cov.nearest_for(FacilityKind::DayCare).unwrap().straight_line_m;
+        let d = &cov
+            .nearest_for(FacilityKind::DayCare)
+            .unwrap()
+            .straight_line_m;
         // 0, 500 (3-4-5 triangle), 1000, 2000 metres.
         assert_eq!(d, &[0.0, 500.0, 1000.0, 2000.0]);
         // The 500 m boundary is inclusive.
@@ -392,7 +420,10 @@ mod tests {
         let cov = straight_line(&s, &[any, all], &|_| {});
         // Meal-point distances: a √(1000²+100²)=1004.99, b √(700²+300²)=761.58, c 100,
         // d √(1000²+1900²)=2147.09.
-        let mp = &cov.nearest_for(FacilityKind::MealPoint).unwrap().straight_line_m;
+        let mp = &cov
+            .nearest_for(FacilityKind::MealPoint)
+            .unwrap()
+            .straight_line_m;
         assert!((mp[0] - 1_004.987_562).abs() < 1e-5 && (mp[1] - 761.577_310).abs() < 1e-5);
         assert_eq!(cov.circles[0].covered, vec![true, true, true, false]);
         // Within 1100 m of both: a (0, 1005), b (500, 762), c (1000, 100); not d.
@@ -409,6 +440,9 @@ mod tests {
         let c = circle(vec![FacilityKind::NursingHome], 10_000.0, Require::Any);
         let cov = straight_line(&s, &[c], &|_| {});
         assert!(cov.circles[0].covered.iter().all(|&b| !b));
-        assert!(cov.nearest[0].straight_line_m.iter().all(|d| d.is_infinite()));
+        assert!(cov.nearest[0]
+            .straight_line_m
+            .iter()
+            .all(|d| d.is_infinite()));
     }
 }

@@ -581,7 +581,8 @@ fn streets(rng: &mut ChaCha8Rng, proj: &Projection, ox: f64, oy: f64) -> Result<
     let node_id = |i: usize, j: usize| 1 + (i * ys.len() + j) as i64;
     for (i, &(x, _)) in xs.iter().enumerate() {
         for (j, &(y, _)) in ys.iter().enumerate() {
-            data.nodes.insert(node_id(i, j), to_wgs(proj, Coord { x, y })?);
+            data.nodes
+                .insert(node_id(i, j), to_wgs(proj, Coord { x, y })?);
         }
     }
     let mut way_id = 1;
@@ -668,7 +669,10 @@ fn streets(rng: &mut ChaCha8Rng, proj: &Projection, ox: f64, oy: f64) -> Result<
     let express_nodes = line(express, &mut data)?;
     add_way(
         canal_nodes,
-        vec![("waterway", "canal".to_string()), ("name", "漕溪浜".to_string())],
+        vec![
+            ("waterway", "canal".to_string()),
+            ("name", "漕溪浜".to_string()),
+        ],
     );
     add_way(
         express_nodes,

@@ -133,9 +133,10 @@ fn add_cell(row: &mut AreaRow, study: &Study, coverage: &Coverage, i: usize) {
         if cov.covered[i] {
             share.covered += people;
         }
-        if let (Some(total), Some(straight)) =
-            (share.covered_straight_line.as_mut(), &cov.covered_straight_line)
-        {
+        if let (Some(total), Some(straight)) = (
+            share.covered_straight_line.as_mut(),
+            &cov.covered_straight_line,
+        ) {
             if straight[i] {
                 *total += people;
             }

@@ -110,7 +110,13 @@ fn print_outcome(o: &Outcome) {
         o.study.committees.len()
     );
     let pct = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{:.1} %", s * 100.0));
-    for (share, cov) in o.indicators.district.circles.iter().zip(&o.coverage.circles) {
+    for (share, cov) in o
+        .indicators
+        .district
+        .circles
+        .iter()
+        .zip(&o.coverage.circles)
+    {
         let compare = share
             .straight_line_share()
             .map(|s| format!(" (straight line: {})", pct(Some(s))))

@@ -133,7 +133,14 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     let network_summary = network
         .as_ref()
         .zip(context.as_ref())
-        .map(|((_, stats, _), ctx)| network_summary(&study, stats, ctx, &plan.network.as_ref().expect("network").path));
+        .map(|((_, stats, _), ctx)| {
+            network_summary(
+                &study,
+                stats,
+                ctx,
+                &plan.network.as_ref().expect("network").path,
+            )
+        });
     let summary = summary(
         plan,
         &projection,
@@ -201,8 +208,14 @@ fn network_summary(study: &Study, stats: &GraphStats, ctx: &NetworkContext, path
     let unsnapped: Vec<usize> = (0..study.cells.len())
         .filter(|&i| ctx.cell_snaps[i].is_none())
         .collect();
-    let residents: f64 = unsnapped.iter().map(|&i| study.cells[i].counts.residents).sum();
-    let aged_60: f64 = unsnapped.iter().map(|&i| study.cells[i].counts.aged_60).sum();
+    let residents: f64 = unsnapped
+        .iter()
+        .map(|&i| study.cells[i].counts.residents)
+        .sum();
+    let aged_60: f64 = unsnapped
+        .iter()
+        .map(|&i| study.cells[i].counts.aged_60)
+        .sum();
     let facilities: Vec<&str> = study
         .facilities
         .iter()
@@ -391,6 +404,28 @@ fn summary(
         .collect();
     let layer =
         |l: &crate::plan::Layer| json!({"file": file_name(&l.path), "crs": l.crs.to_string()});
+    let mut all_warnings = warnings(report, skipped);
+    if let Some(n) = &network {
+        let cells = n["cells_not_snapped"].as_u64().unwrap_or(0);
+        if cells > 0 {
+            all_warnings.push(format!(
+                "{cells} population cells ({} residents) lie farther than {} m from any walkable street: no network circle covers them",
+                n["residents_not_snapped"], n["max_snap_m"]
+            ));
+        }
+        let facilities: Vec<&str> = n["facilities_not_snapped"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !facilities.is_empty() {
+            all_warnings.push(format!(
+                "{} facilities lie farther than {} m from any walkable street and serve no network circle: {}",
+                facilities.len(),
+                n["max_snap_m"],
+                facilities.join(", ")
+            ));
+        }
+    }
     json!({
         "lifecircle_version": env!("CARGO_PKG_VERSION"),
         "plan": plan.name,
@@ -420,7 +455,7 @@ fn summary(
             "aged_80_plus": (ind.district.counts.aged_80 * 10.0).round() / 10.0,
             "coverage": totals,
         },
-        "warnings": warnings(report, skipped),
+        "warnings": all_warnings,
         "outputs": files.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
     })
 }

@@ -423,7 +423,12 @@ impl PlanFile {
             standards.override_target(k, *value);
         }
         let mut walking_speeds = BTreeMap::new();
-        for band in [AgeBand::Residents, AgeBand::Aged60, AgeBand::Aged65, AgeBand::Aged80] {
+        for band in [
+            AgeBand::Residents,
+            AgeBand::Aged60,
+            AgeBand::Aged65,
+            AgeBand::Aged80,
+        ] {
             let default = match band {
                 AgeBand::Residents => (
                     1.2,
@@ -474,8 +479,10 @@ impl PlanFile {
         } else {
             Method::StraightLine
         };
-        standards.circles =
-            standards.default_circles(default_method, walking_speeds.get(&AgeBand::Aged60).cloned());
+        standards.circles = standards.default_circles(
+            default_method,
+            walking_speeds.get(&AgeBand::Aged60).cloned(),
+        );
 
         let population = PopulationLayer {
             layer: r.layer(
@@ -701,7 +708,10 @@ crs = "GCJ02"
              [[circles]]\nname = \"line\"\ndistance_m = 500\nmethod = \"straight_line\"\nkinds = [\"meal_point\"]\n"
         );
         let p = Plan::parse(&text, Path::new("/d/plan.toml")).unwrap();
-        assert_eq!(p.network.as_ref().unwrap().path, PathBuf::from("/d/streets.osm.pbf"));
+        assert_eq!(
+            p.network.as_ref().unwrap().path,
+            PathBuf::from("/d/streets.osm.pbf")
+        );
         assert_eq!(p.network.as_ref().unwrap().max_snap_m, 300.0);
         // 10 min × 0.75 m/s, walked along the network by default.
         assert!((p.circles[0].radius_m() - 450.0).abs() < 1e-9);
@@ -715,10 +725,14 @@ crs = "GCJ02"
         let text = format!(
             "{MINIMAL}\n[[circles]]\nname = \"x\"\ndistance_m = 5\nmethod = \"network\"\nkinds = [\"meal_point\"]\n"
         );
-        let err = Plan::parse(&text, Path::new("plan.toml")).unwrap_err().to_string();
+        let err = Plan::parse(&text, Path::new("plan.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("needs a [network]"), "{err}");
         let text = format!("{MINIMAL}\n[walking_speed_m_per_s]\n\"90+\" = 0.5\n");
-        let err = Plan::parse(&text, Path::new("plan.toml")).unwrap_err().to_string();
+        let err = Plan::parse(&text, Path::new("plan.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown age band '90+'"), "{err}");
     }
 

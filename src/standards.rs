@@ -374,7 +374,10 @@ impl Standards {
     pub fn elderly_speed(&self) -> (f64, String) {
         match self.target(TargetKey::ElderlyWalkSpeedMPerS) {
             Some(t) => (t.value, t.source.clone()),
-            None => (1.0, "standards.md: elderly walking speed ≈ 1.0 m/s".to_string()),
+            None => (
+                1.0,
+                "standards.md: elderly walking speed ≈ 1.0 m/s".to_string(),
+            ),
         }
     }
 

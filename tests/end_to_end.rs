@@ -113,9 +113,18 @@ fn demo_runs_end_to_end_with_valid_outputs() {
         .study
         .facilities
         .iter()
-        .map(|f| out.coverage.circles.iter().filter(|c| c.circle.kinds.contains(&f.kind)).count())
+        .map(|f| {
+            out.coverage
+                .circles
+                .iter()
+                .filter(|c| c.circle.kinds.contains(&f.kind))
+                .count()
+        })
         .sum();
-    assert_eq!(check_rfc7946(&out_dir.join("service_areas.geojson")), expected_areas);
+    assert_eq!(
+        check_rfc7946(&out_dir.join("service_areas.geojson")),
+        expected_areas
+    );
 
     // The per-sub-district table: 13 rows and the district, totals as in the baseline.
     let mut table = csv::Reader::from_path(out_dir.join("subdistricts.csv")).unwrap();
@@ -153,13 +162,21 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     for r in &rows {
         let net: f64 = r[col("day_centre_share")].parse().unwrap();
         let line: f64 = r[col("day_centre_straight_line_share")].parse().unwrap();
-        assert!(net <= line + 1e-9, "network share {net} above straight-line {line}");
+        assert!(
+            net <= line + 1e-9,
+            "network share {net} above straight-line {line}"
+        );
     }
     let summary: Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["circles"][0]["method"], "network");
     assert_eq!(summary["network"]["ways_excluded"]["motorway"], 1);
-    assert!(summary["network"]["ways_excluded"]["access=private/no"].as_u64().unwrap() > 10);
+    assert!(
+        summary["network"]["ways_excluded"]["access=private/no"]
+            .as_u64()
+            .unwrap()
+            > 10
+    );
     assert_eq!(summary["network"]["cells_not_snapped"], 0);
     assert_eq!(summary["analysis_crs"]["epsg"], 32651);
     assert_eq!(summary["circles"][0]["radius_m"], 900.0);
@@ -200,7 +217,11 @@ fn network_distances_exceed_straight_lines() {
         }
         ratios.sort_by(f64::total_cmp);
         let median = ratios[ratios.len() / 2];
-        assert!((1.1..2.0).contains(&median), "{}: median detour {median}", n.kind);
+        assert!(
+            (1.1..2.0).contains(&median),
+            "{}: median detour {median}",
+            n.kind
+        );
     }
 }
 
@@ -261,4 +282,97 @@ path = "facilities.csv"
         200.0
     );
     check_rfc7946(&d.join("out/cells.geojson"));
+}
+
+/// A hand-checked street: three nodes 0.005° apart along latitude 31.18 (≈ 476.6 m each,
+/// geodesic), a day-care centre on the first node. A cell 0.0001° (≈ 11.1 m) north of the
+/// third node is 953.2 m away in a straight line but 964.3 m on foot; a cell 1.1 km off the
+/// street is not snapped, and reported.
+#[test]
+fn hand_checked_network_coverage_and_unsnapped_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("street.osm"),
+        r#"<osm version="0.6">
+<node id="1" lat="31.18" lon="121.430"/><node id="2" lat="31.18" lon="121.435"/><node id="3" lat="31.18" lon="121.440"/>
+<way id="7"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/><tag k="oneway" v="yes"/></way>
+</osm>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("population.csv"),
+        "id,lon,lat,residents,aged_60_plus,aged_65_plus,aged_80_plus\n\
+         near,121.4355,31.18,100,40,30,10\n\
+         end,121.440,31.1801,100,40,30,10\n\
+         off,121.440,31.19,100,40,30,10\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("facilities.csv"),
+        "id,type,lon,lat\nD1,日间照料中心,121.430,31.18\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("plan.toml"),
+        r#"[study]
+name = "street"
+[population]
+path = "population.csv"
+[facilities]
+path = "facilities.csv"
+[network]
+path = "street.osm"
+max_snap_m = 300
+[[circles]]
+name = "walk960"
+distance_m = 960
+kinds = ["day_care"]
+[[circles]]
+name = "walk1200"
+distance_m = 1200
+kinds = ["day_care"]
+"#,
+    )
+    .unwrap();
+    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let out = run(&plan, &d.join("out"), &Silent).unwrap();
+    let n = out
+        .coverage
+        .nearest_for(lifecircle::model::FacilityKind::DayCare)
+        .unwrap();
+    let net = n.network_m.as_ref().unwrap();
+    let geo = |a: (f64, f64), b: (f64, f64)| {
+        lifecircle::network::geodesic_m(
+            geo::Coord { x: a.0, y: a.1 },
+            geo::Coord { x: b.0, y: b.1 },
+        )
+    };
+    let street = geo((121.430, 31.18), (121.435, 31.18)) + geo((121.435, 31.18), (121.440, 31.18));
+    let offset = geo((121.440, 31.18), (121.440, 31.1801));
+    assert!((street - 953.24).abs() < 0.01, "{street}");
+    assert!(
+        (net[1] - (street + offset)).abs() < 0.05,
+        "{} vs {}",
+        net[1],
+        street + offset
+    );
+    let half = geo((121.430, 31.18), (121.435, 31.18)) + geo((121.435, 31.18), (121.4355, 31.18));
+    assert!((net[0] - half).abs() < 0.05, "{} vs {half}", net[0]);
+    assert!(net[2].is_infinite());
+    // Within 960 m: in a straight line both street cells, on foot only the near one.
+    let c = &out.coverage.circles[0];
+    assert_eq!(c.covered, vec![true, false, false]);
+    assert_eq!(
+        c.covered_straight_line.as_ref().unwrap(),
+        &vec![true, true, false]
+    );
+    assert_eq!(out.coverage.circles[1].covered, vec![true, true, false]);
+    assert_eq!(out.summary["network"]["cells_not_snapped"], 1);
+    assert_eq!(out.summary["network"]["residents_not_snapped"], 100.0);
+    let warnings = out.summary["warnings"].to_string();
+    assert!(
+        warnings.contains("1 population cells (100.0 residents) lie farther than 300.0 m"),
+        "{warnings}"
+    );
 }

@@ -144,7 +144,11 @@ fn lattice(n: usize, jitter: &[(f64, f64)], missing: &[bool]) -> lifecircle::net
                     length_m: ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt(),
                 });
             } else {
-                segments.push(Segment { a: k as u32, b: k as u32, length_m: 0.0 });
+                segments.push(Segment {
+                    a: k as u32,
+                    b: k as u32,
+                    length_m: 0.0,
+                });
             }
         }
     }

@@ -194,10 +194,18 @@ pub fn write_xml(path: &Path, data: &OsmData, generator: &str) -> std::io::Resul
     ids.sort();
     crate::io::atomic::write_atomic(path, |w| {
         writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-        writeln!(w, "<osm version=\"0.6\" generator=\"{}\">", xml_escape(generator))?;
+        writeln!(
+            w,
+            "<osm version=\"0.6\" generator=\"{}\">",
+            xml_escape(generator)
+        )?;
         for id in ids {
             let c = data.nodes[id];
-            writeln!(w, "  <node id=\"{id}\" lat=\"{:.7}\" lon=\"{:.7}\"/>", c.y, c.x)?;
+            writeln!(
+                w,
+                "  <node id=\"{id}\" lat=\"{:.7}\" lon=\"{:.7}\"/>",
+                c.y, c.x
+            )?;
         }
         for way in &data.ways {
             writeln!(w, "  <way id=\"{}\">", way.id)?;
@@ -205,7 +213,12 @@ pub fn write_xml(path: &Path, data: &OsmData, generator: &str) -> std::io::Resul
                 writeln!(w, "    <nd ref=\"{n}\"/>")?;
             }
             for (k, v) in &way.tags {
-                writeln!(w, "    <tag k=\"{}\" v=\"{}\"/>", xml_escape(k), xml_escape(v))?;
+                writeln!(
+                    w,
+                    "    <tag k=\"{}\" v=\"{}\"/>",
+                    xml_escape(k),
+                    xml_escape(v)
+                )?;
             }
             writeln!(w, "  </way>")?;
         }

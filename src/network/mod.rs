@@ -10,6 +10,7 @@
 //! rayon task; per-node minima are combined with an atomic minimum, which is exact and does
 //! not depend on the thread count.
 
+pub mod segment_grid;
 pub mod walkable;
 
 use std::cmp::Ordering;
@@ -18,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use geo::{ConcaveHull, Coord, Distance, Geodesic, MultiPoint, Point, Polygon};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Line};
-use rstar::RTree;
+
+use segment_grid::SegmentGrid;
 
 use crate::crs::{CrsError, Projection};
 
@@ -82,7 +83,7 @@ pub struct WalkGraph {
     pub segments: Vec<Segment>,
     offsets: Vec<usize>,
     adjacency: Vec<(u32, u32)>,
-    tree: RTree<GeomWithData<Line<[f64; 2]>, u32>>,
+    grid: SegmentGrid,
 }
 
 impl std::fmt::Debug for WalkGraph {
@@ -127,13 +128,9 @@ impl WalkGraph {
             adjacency[fill[s.b as usize]] = (s.a, k as u32);
             fill[s.b as usize] += 1;
         }
-        let lines = segments
+        let ends: Vec<(Coord<f64>, Coord<f64>)> = segments
             .iter()
-            .enumerate()
-            .map(|(k, s)| {
-                let (p, q) = (xy_m[s.a as usize], xy_m[s.b as usize]);
-                GeomWithData::new(Line::new([p.x, p.y], [q.x, q.y]), k as u32)
-            })
+            .map(|s| (xy_m[s.a as usize], xy_m[s.b as usize]))
             .collect();
         WalkGraph {
             osm_ids,
@@ -142,7 +139,7 @@ impl WalkGraph {
             segments,
             offsets,
             adjacency,
-            tree: RTree::bulk_load(lines),
+            grid: SegmentGrid::new(&ends),
         }
     }
 
@@ -220,24 +217,16 @@ impl WalkGraph {
     /// Snaps a point (analysis CRS, m) to the nearest segment, if one lies within
     /// `max_snap_m`.
     pub fn snap(&self, xy: Coord<f64>, max_snap_m: f64) -> Option<Snap> {
-        let p = [xy.x, xy.y];
-        let nearest = self.tree.nearest_neighbor(&p)?;
-        let s = &self.segments[nearest.data as usize];
-        let (a, b) = (self.xy_m[s.a as usize], self.xy_m[s.b as usize]);
-        let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let len2 = dx * dx + dy * dy;
-        let t = if len2 > 0.0 {
-            (((xy.x - a.x) * dx + (xy.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let (px, py) = (a.x + t * dx, a.y + t * dy);
-        let offset_m = ((xy.x - px).powi(2) + (xy.y - py).powi(2)).sqrt();
-        (offset_m <= max_snap_m).then_some(Snap {
-            segment: nearest.data,
-            t,
-            offset_m,
-        })
+        self.grid
+            .nearest(xy, max_snap_m, |k| {
+                let s = &self.segments[k as usize];
+                (self.xy_m[s.a as usize], self.xy_m[s.b as usize])
+            })
+            .map(|(segment, t, offset_m)| Snap {
+                segment,
+                t,
+                offset_m,
+            })
     }
 
     /// The two graph entries of a snapped point: each end of its segment with the walk to
