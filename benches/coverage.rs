@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use geo::Coord;
 use lifecircle::coverage::straight_line;
-use lifecircle::model::{AgeBand, Counts, Facility, FacilityKind, Location, PopulationCell, Study};
+use lifecircle::model::{
+    AgeBand, Capacity, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
+};
 use lifecircle::standards::{Circle, Method, Reach, Require};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -45,13 +47,10 @@ fn main() {
             kind: FacilityKind::DayCare,
             label: String::new(),
             location: loc(rng.gen_range(0.0..side_m), rng.gen_range(0.0..side_m)),
-            floor_area_m2: None,
-            beds: None,
-            nursing_beds: None,
-            meals_per_day: None,
-            day_places: None,
+            capacity: Capacity::default(),
             subdistrict_name: None,
             subdistrict: None,
+            committee: None,
         })
         .collect();
     let study = Study {

@@ -275,6 +275,138 @@ pub fn straight_line(
     measure(study, circles, None, progress)
 }
 
+/// For each source (a facility or candidate site), the cells within a reach and their
+/// distances: the sparse source × cell pairs that accessibility measures and siting models
+/// work on. Only pairs within the reach are ever stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catchments {
+    pub radius_m: f64,
+    pub method: Method,
+    /// Per source: (cell index, distance m), cells in ascending order.
+    pub per_source: Vec<Vec<(u32, f32)>>,
+}
+
+impl Catchments {
+    /// Number of stored pairs.
+    pub fn pairs(&self) -> usize {
+        self.per_source.iter().map(Vec::len).sum()
+    }
+}
+
+/// Cells within `radius_m` of each source in a straight line (R-tree of cells, parallel
+/// over sources).
+pub fn catchments_straight_line(
+    cells: &[[f64; 2]],
+    sources: &[[f64; 2]],
+    radius_m: f64,
+) -> Catchments {
+    let tree = RTree::bulk_load(
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, p)| rstar::primitives::GeomWithData::new(*p, i as u32))
+            .collect(),
+    );
+    let per_source = sources
+        .par_iter()
+        .map(|s| {
+            let mut v: Vec<(u32, f32)> = tree
+                .locate_within_distance(*s, radius_m * radius_m)
+                .map(|c| {
+                    let p = c.geom();
+                    (
+                        c.data,
+                        ((p[0] - s[0]).powi(2) + (p[1] - s[1]).powi(2)).sqrt() as f32,
+                    )
+                })
+                .collect();
+            v.sort_by_key(|x| x.0);
+            v
+        })
+        .collect();
+    Catchments {
+        radius_m,
+        method: Method::StraightLine,
+        per_source,
+    }
+}
+
+/// Cells within `radius_m` of each source along the network: a bounded Dijkstra per source
+/// (parallel), then the cells snapped to the streets it reached. Unsnapped sources reach
+/// nothing.
+pub fn catchments_network(
+    net: &NetworkContext,
+    sources: &[Option<Snap>],
+    radius_m: f64,
+) -> Catchments {
+    let g = net.graph;
+    // Cells by the segment they are snapped to (compressed rows).
+    let mut starts = vec![0u32; g.segments.len() + 1];
+    for s in net.cell_snaps.iter().flatten() {
+        starts[s.segment as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut fill = starts.clone();
+    let mut cells_on = vec![0u32; starts[g.segments.len()] as usize];
+    for (i, s) in net.cell_snaps.iter().enumerate() {
+        if let Some(s) = s {
+            cells_on[fill[s.segment as usize] as usize] = i as u32;
+            fill[s.segment as usize] += 1;
+        }
+    }
+    let per_source = sources
+        .par_iter()
+        .map_init(
+            || (g.scratch(), vec![f64::INFINITY; g.node_count()]),
+            |(scratch, node_m), source| {
+                let Some(src) = source else {
+                    return Vec::new();
+                };
+                let mut reached = Vec::new();
+                g.bounded(&g.entries(src), radius_m, scratch, |n, d| {
+                    node_m[n as usize] = d;
+                    reached.push(n);
+                });
+                let mut segments: Vec<u32> = reached
+                    .iter()
+                    .flat_map(|&n| g.neighbours(n).iter().map(|&(_, s)| s))
+                    .chain(std::iter::once(src.segment))
+                    .collect();
+                segments.sort_unstable();
+                segments.dedup();
+                let mut out = Vec::new();
+                for seg in segments {
+                    let own = if seg == src.segment {
+                        vec![(src.t, src.offset_m)]
+                    } else {
+                        Vec::new()
+                    };
+                    let range = starts[seg as usize] as usize..starts[seg as usize + 1] as usize;
+                    for &c in &cells_on[range] {
+                        let snap = net.cell_snaps[c as usize].expect("indexed cells are snapped");
+                        let d = g.distance_from_snap(&snap, node_m, &own);
+                        if d <= radius_m {
+                            out.push((c, d as f32));
+                        }
+                    }
+                }
+                for n in reached {
+                    node_m[n as usize] = f64::INFINITY;
+                }
+                out.sort_by_key(|x| x.0);
+                out
+            },
+        )
+        .collect();
+    Catchments {
+        radius_m,
+        method: Method::Network,
+        per_source,
+    }
+}
+
 /// A facility's walking service area for one circle, in the analysis CRS (m).
 #[derive(Debug, Clone)]
 pub struct ServiceArea {
@@ -321,7 +453,7 @@ pub fn service_areas(study: &Study, circles: &[Circle], net: &NetworkContext) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AgeBand, Counts, Facility, Location, PopulationCell};
+    use crate::model::{AgeBand, Capacity, Counts, Facility, Location, PopulationCell};
     use crate::standards::Reach;
     use geo::Coord;
 
@@ -355,13 +487,10 @@ mod tests {
             kind,
             label: kind.chinese().into(),
             location: loc(x, y),
-            floor_area_m2: None,
-            beds: None,
-            nursing_beds: None,
-            meals_per_day: None,
-            day_places: None,
+            capacity: Capacity::default(),
             subdistrict_name: None,
             subdistrict: None,
+            committee: None,
         }
     }
 

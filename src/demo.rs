@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::crs::{CrsError, Projection};
-use crate::model::{Counts, FacilityKind};
+use crate::model::{Capacity, Counts, FacilityKind};
 use crate::network::{OsmData, OsmWay};
 use crate::study::{AreaRecord, FacilityRecord, PopulationRecord};
 
@@ -458,11 +458,16 @@ fn facilities(
             label: kind.chinese().to_string(),
             kind,
             lon_lat,
-            floor_area_m2: Some((floor * 10.0_f64).round() / 10.0),
-            beds,
-            nursing_beds: beds.map(|b: f64| (b * 0.7).round()),
-            meals_per_day: meals,
-            day_places: places,
+            capacity: Capacity {
+                floor_area_m2: Some((floor * 10.0_f64).round() / 10.0),
+                beds,
+                nursing_beds: beds.map(|b: f64| (b * 0.7).round()),
+                meals_per_day: meals,
+                day_places: places,
+                social_workers: (kind == F::ComprehensiveCentre)
+                    .then(|| rng.gen_range(2..6) as f64),
+                ..Default::default()
+            },
             subdistrict_name: sub,
         });
         Ok(())
@@ -536,11 +541,15 @@ fn facilities(
             label: "养老院".to_string(),
             kind: F::NursingHome,
             lon_lat,
-            floor_area_m2: Some((b as f64 * 25.7).round()),
-            beds: Some(b as f64),
-            nursing_beds: Some(nursing),
-            meals_per_day: None,
-            day_places: None,
+            capacity: Capacity {
+                floor_area_m2: Some((b as f64 * 25.7).round()),
+                beds: Some(b as f64),
+                nursing_beds: Some(nursing),
+                basic_beds: Some((b as f64 * rng.gen_range(0.3..0.6)).round()),
+                social_workers: Some((b as f64 / rng.gen_range(80.0..160.0)).round()),
+                meals_per_day: None,
+                day_places: None,
+            },
             subdistrict_name: blocks
                 .iter()
                 .position(|bl| bl.contains(xy))
@@ -739,7 +748,7 @@ mod tests {
             .facilities
             .iter()
             .filter(|f| f.kind == FacilityKind::NursingHome)
-            .filter_map(|f| f.beds)
+            .filter_map(|f| f.capacity.beds)
             .sum();
         assert_eq!(beds, INSTITUTION_BEDS as f64);
     }

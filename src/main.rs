@@ -142,13 +142,24 @@ fn print_outcome(o: &Outcome) {
             n["max_snap_m"]
         );
     }
-    if let Some(f) = &o.indicators.district.floor {
-        if let (Some(v), Some(t)) = (f.per_1000_residents_m2, &f.target) {
-            println!(
-                "community elderly-facility floor area: {v:.1} m² per 1,000 residents (target {} m², {})",
-                t.value, t.source
-            );
-        }
+    println!("district indicators (value / target, gap):");
+    for i in &o.indicators.district.provision {
+        let num = |v: Option<f64>| match v {
+            Some(v) if i.unit == "share" => format!("{:.1} %", v * 100.0),
+            Some(v) => format!("{v:.1}"),
+            None => "n/a".to_string(),
+        };
+        let verdict = match i.met {
+            Some(true) => "met".to_string(),
+            Some(false) => format!("gap {:.0} {}", i.gap.unwrap_or(0.0), i.gap_unit),
+            None => i.note.clone(),
+        };
+        println!(
+            "  {:<38} {:>9} / {:<9} {verdict}",
+            i.key,
+            num(i.value),
+            num(i.target)
+        );
     }
     if let Some(w) = o.summary["warnings"].as_array() {
         for line in w {

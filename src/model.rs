@@ -278,20 +278,32 @@ pub struct Facility {
     /// The label as written in the input, kept for output.
     pub label: String,
     pub location: Location,
+    pub capacity: Capacity,
+    /// Sub-district name as given in the input, if any.
+    pub subdistrict_name: Option<String>,
+    /// Index into [`Study::subdistricts`]: from the polygon it lies in, else from its name.
+    pub subdistrict: Option<usize>,
+    /// Index into [`Study::committees`]: the committee polygon it lies in.
+    pub committee: Option<usize>,
+}
+
+/// What a facility offers; `None` where the data does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Capacity {
     /// Building floor area, m².
     pub floor_area_m2: Option<f64>,
     /// Beds (institutions, care homes).
     pub beds: Option<f64>,
     /// Of which nursing-type beds (护理型床位).
     pub nursing_beds: Option<f64>,
+    /// Of which basic-guarantee beds (保基本床位).
+    pub basic_beds: Option<f64>,
     /// Meal capacity, meals per day.
     pub meals_per_day: Option<f64>,
     /// Day-care places.
     pub day_places: Option<f64>,
-    /// Sub-district name as given in the input, if any.
-    pub subdistrict_name: Option<String>,
-    /// Index into [`Study::subdistricts`]: from the polygon it lies in, else from its name.
-    pub subdistrict: Option<usize>,
+    /// Social workers on the staff.
+    pub social_workers: Option<f64>,
 }
 
 /// Which administrative level an area is.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::coverage::{self, Coverage, NetworkContext};
 use crate::crs::{AnalysisCrs, CrsError, Projection};
-use crate::indicators::{self, Indicators};
+use crate::indicators::{self, CellAccess, Indicators};
 use crate::io::layers::{read_inputs, Skipped};
 use crate::io::osm::read_osm;
 use crate::io::output::{
@@ -62,6 +62,8 @@ pub struct Outcome {
     pub study: Study,
     pub coverage: Coverage,
     pub indicators: Indicators,
+    /// 2SFCA accessibility per cell, per facility kind.
+    pub access: Vec<CellAccess>,
     /// EPSG code and name of the analysis CRS.
     pub crs: (u32, String),
     /// The run summary written to `summary.json`.
@@ -121,10 +123,44 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     });
     progress.end();
 
-    let indicators = indicators::compute(&study, &coverage, &plan.standards);
+    progress.begin("accessibility (2SFCA)", 0);
+    let cells_xy: Vec<[f64; 2]> = study
+        .cells
+        .iter()
+        .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
+        .collect();
+    let access = indicators::cell_access(&study, &coverage, |kind, radius_m, method| {
+        let of_kind = |i: &usize| study.facilities[*i].kind == kind;
+        let idx: Vec<usize> = (0..study.facilities.len()).filter(of_kind).collect();
+        match (method, &context) {
+            (Method::Network, Some(ctx)) => {
+                let snaps: Vec<_> = idx.iter().map(|&i| ctx.facility_snaps[i]).collect();
+                coverage::catchments_network(ctx, &snaps, radius_m)
+            }
+            _ => {
+                let xy: Vec<[f64; 2]> = idx
+                    .iter()
+                    .map(|&i| {
+                        let p = study.facilities[i].location.xy_m;
+                        [p.x, p.y]
+                    })
+                    .collect();
+                coverage::catchments_straight_line(&cells_xy, &xy, radius_m)
+            }
+        }
+    });
+    progress.end();
+    let indicators = indicators::compute(&study, &coverage, &plan.standards, &access);
 
     progress.begin("writing outputs", 0);
-    let mut files = write_outputs(&study, &coverage, &indicators, out_dir)?;
+    let mut files = write_outputs(&study, &coverage, &indicators, &access, out_dir)?;
+    let md = crate::io::tables::markdown(&plan.name, &indicators, &coverage);
+    let md_path = out_dir.join("indicators.md");
+    crate::io::tables::write_text(&md_path, &md).map_err(|source| RunError::Write {
+        path: md_path.clone(),
+        source,
+    })?;
+    files.push(md_path);
     if let Some(ctx) = &context {
         let path = out_dir.join("service_areas.geojson");
         write_service_areas(&path, &study, plan, ctx, &projection)?;
@@ -163,6 +199,7 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         study,
         coverage,
         indicators,
+        access,
         crs: (projection.epsg(), projection.name().to_string()),
         summary,
         files,
@@ -250,6 +287,7 @@ fn write_outputs(
     study: &Study,
     coverage: &Coverage,
     ind: &Indicators,
+    access: &[CellAccess],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, RunError> {
     let mut files = Vec::new();
@@ -263,7 +301,7 @@ fn write_outputs(
         Ok::<(), RunError>(())
     };
     step("cells.geojson", &|p| {
-        write_cells_geojson(p, study, coverage)
+        write_cells_geojson(p, study, coverage, access)
     })?;
     step("facilities.geojson", &|p| {
         write_facilities_geojson(p, study)
@@ -279,6 +317,15 @@ fn write_outputs(
         step("subdistricts.geojson", &|p| {
             write_areas_geojson(p, &study.subdistricts, &ind.subdistricts, false, true)
         })?;
+    }
+    let long = crate::io::tables::indicator_records(ind, coverage, access);
+    step("indicators.csv", &|p| write_csv(p, &long))?;
+    step("indicators.parquet", &|p| {
+        crate::io::tables::write_parquet(p, &long)
+    })?;
+    let under = crate::io::tables::underserved_records(ind);
+    if !under.is_empty() {
+        step("underserved.csv", &|p| write_csv(p, &under))?;
     }
     if !study.committees.is_empty() {
         let rows: Vec<Record> = ind

@@ -194,7 +194,7 @@ pub const POPULATION_FIELDS: [(&str, &str); 7] = [
 ];
 
 /// Logical fields of the facility layer and their default names in the file.
-pub const FACILITY_FIELDS: [(&str, &str); 11] = [
+pub const FACILITY_FIELDS: [(&str, &str); 13] = [
     ("id", "id"),
     ("name", "name"),
     ("kind", "type"),
@@ -203,6 +203,8 @@ pub const FACILITY_FIELDS: [(&str, &str); 11] = [
     ("nursing_beds", "nursing_beds"),
     ("meals_per_day", "meals_per_day"),
     ("day_places", "day_places"),
+    ("basic_beds", "basic_beds"),
+    ("social_workers", "social_workers"),
     ("subdistrict", "subdistrict"),
     ("lon", "lon"),
     ("lat", "lat"),

@@ -16,7 +16,7 @@ use rstar::RTree;
 
 use crate::crs::{CrsError, Projection};
 use crate::model::{
-    Area, AreaLevel, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
+    Area, AreaLevel, Capacity, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
 };
 
 /// Where a record came from, for messages: "population.csv row 12".
@@ -40,11 +40,7 @@ pub struct FacilityRecord {
     pub label: String,
     pub kind: FacilityKind,
     pub lon_lat: Coord<f64>,
-    pub floor_area_m2: Option<f64>,
-    pub beds: Option<f64>,
-    pub nursing_beds: Option<f64>,
-    pub meals_per_day: Option<f64>,
-    pub day_places: Option<f64>,
+    pub capacity: Capacity,
     pub subdistrict_name: Option<String>,
     pub origin: Origin,
 }
@@ -508,13 +504,10 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
             kind: f.kind,
             label: f.label.clone(),
             location,
-            floor_area_m2: f.floor_area_m2,
-            beds: f.beds,
-            nursing_beds: f.nursing_beds,
-            meals_per_day: f.meals_per_day,
-            day_places: f.day_places,
+            capacity: f.capacity,
             subdistrict_name: f.subdistrict_name.clone(),
             subdistrict,
+            committee: com_index.area_of(location.xy_m),
         });
     }
     Ok((

@@ -180,6 +180,45 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert_eq!(summary["network"]["cells_not_snapped"], 0);
     assert_eq!(summary["analysis_crs"]["epsg"], 32651);
     assert_eq!(summary["circles"][0]["radius_m"], 900.0);
+
+    // The long indicator table, as CSV and as Parquet with the same rows.
+    let mut long = csv::Reader::from_path(out_dir.join("indicators.csv")).unwrap();
+    let n_csv = long.records().count();
+    let file = std::fs::File::open(out_dir.join("indicators.parquet")).unwrap();
+    use polars::prelude::SerReader;
+    let df = polars::prelude::ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.height(), n_csv);
+    assert_eq!(
+        df.column("value").unwrap().dtype(),
+        &polars::prelude::DataType::Float64
+    );
+    assert_eq!(
+        df.column("met").unwrap().dtype(),
+        &polars::prelude::DataType::Boolean
+    );
+    let levels = df.column("level").unwrap().str().unwrap().clone();
+    let indicators = df.column("indicator").unwrap().str().unwrap().clone();
+    let values = df.column("value").unwrap().f64().unwrap().clone();
+    let centres = (0..df.height())
+        .find(|&i| {
+            levels.get(i) == Some("district") && indicators.get(i) == Some("comprehensive_centres")
+        })
+        .unwrap();
+    assert_eq!(values.get(centres), Some(16.0));
+    // Every sub-district and committee has every provision indicator.
+    let per_level = |l: &str| {
+        (0..df.height())
+            .filter(|&i| levels.get(i) == Some(l))
+            .count()
+    };
+    assert!(per_level("subdistrict") >= 13 * 11 && per_level("committee") >= 306 * 2);
+
+    // The Markdown tables for a plan document.
+    let md = std::fs::read_to_string(out_dir.join("indicators.md")).unwrap();
+    assert!(md.contains("| community comprehensive elderly service centres | 社区综合为老服务中心 | 16.0 | 26.0 | 10 centres | ✗ |"), "{md}");
+    assert!(md.contains("## Most under-served areas: circle min15"));
+    let under = std::fs::read_to_string(out_dir.join("underserved.csv")).unwrap();
+    assert!(under.lines().count() > 40);
     assert_eq!(summary["totals"]["aged_80_plus"], 60_900.0);
 }
 

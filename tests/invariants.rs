@@ -3,7 +3,9 @@
 use geo::Coord;
 use lifecircle::coverage::straight_line;
 use lifecircle::indicators::compute;
-use lifecircle::model::{AgeBand, Counts, Facility, FacilityKind, Location, PopulationCell, Study};
+use lifecircle::model::{
+    AgeBand, Capacity, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
+};
 use lifecircle::standards::{Circle, Method, Reach, Require, Standards};
 use proptest::prelude::*;
 
@@ -46,13 +48,17 @@ fn study(cells: &[(f64, f64, f64)], facilities: &[(f64, f64, bool)]) -> Study {
                 },
                 label: String::new(),
                 location: loc(x, y),
-                floor_area_m2: Some(100.0),
-                beds: None,
-                nursing_beds: None,
-                meals_per_day: None,
-                day_places: None,
+                capacity: Capacity {
+                    floor_area_m2: Some(100.0),
+                    beds: None,
+                    nursing_beds: None,
+                    meals_per_day: None,
+                    day_places: None,
+                    ..Default::default()
+                },
                 subdistrict_name: None,
                 subdistrict: None,
+                committee: None,
             })
             .collect(),
         ..Default::default()
@@ -92,7 +98,7 @@ proptest! {
             for i in 0..cells.len() {
                 prop_assert!(!cov.circles[0].covered[i] || cov.circles[1].covered[i]);
             }
-            let ind = compute(&s, &cov, &standards);
+            let ind = compute(&s, &cov, &standards, &[]);
             prop_assert!(ind.district.circles[0].covered <= ind.district.circles[1].covered + 1e-9);
         }
     }

@@ -16,3 +16,37 @@ fn readme_plan_example_parses() {
     assert_eq!(plan.facilities.layer.field("kind"), Some("类型"));
     assert_eq!(plan.standards.preset, "xuhui-2025");
 }
+
+/// The README shows the demo's own indicator tables: every table line of the generated
+/// `indicators.md` (district and sub-district tables) and the first rows of
+/// `indicators.csv` appear in it verbatim.
+#[test]
+fn readme_shows_the_demo_tables() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let district = lifecircle::demo::generate().unwrap();
+    let plan_path =
+        lifecircle::io::demo_files::write_demo(&district, &dir.path().join("data"), "../out")
+            .unwrap();
+    let plan = Plan::load(&plan_path).unwrap();
+    lifecircle::pipeline::run(&plan, &plan.output_dir, &lifecircle::pipeline::Silent).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("out/indicators.md")).unwrap();
+    let start = md.find("## District").unwrap();
+    let end = md.find("## Most under-served").unwrap();
+    let lines: Vec<&str> = md[start..end]
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .collect();
+    assert!(lines.len() > 25);
+    for line in lines {
+        assert!(
+            readme.contains(line),
+            "README lacks the demo table line:\n{line}\n(update the README's demo results)"
+        );
+    }
+    let csv = std::fs::read_to_string(dir.path().join("out/indicators.csv")).unwrap();
+    for line in csv.trim_start_matches('\u{feff}').lines().take(4) {
+        assert!(readme.contains(line), "README lacks the CSV line:\n{line}");
+    }
+}

@@ -8,7 +8,7 @@ use geo::{Centroid, Coord, Geometry, MapCoords, MultiPolygon, Point};
 
 use crate::crs::{geographic_to_wgs84, InputCrs, Projection};
 use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
-use crate::model::{Counts, FacilityKind};
+use crate::model::{Capacity, Counts, FacilityKind};
 use crate::plan::{FacilityLayer, Layer, Plan, PopulationGeometry, PopulationLayer, UnknownKinds};
 use crate::study::{AreaRecord, FacilityRecord, Inputs, PopulationRecord};
 
@@ -292,6 +292,8 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
         "nursing_beds",
         "meals_per_day",
         "day_places",
+        "basic_beds",
+        "social_workers",
         "subdistrict",
     ] {
         optional.insert(logical, optional_field(layer, table, logical)?);
@@ -338,14 +340,16 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
         };
         let beds = number("beds")?;
         let nursing_beds = number("nursing_beds")?;
-        if let (Some(b), Some(n)) = (beds, nursing_beds) {
-            if n > b {
-                return Err(ReadError::at(
-                    &table.file,
-                    &row.location,
-                    optional["nursing_beds"],
-                    format!("{n} nursing beds exceed the {b} beds"),
-                ));
+        for part in ["nursing_beds", "basic_beds"] {
+            if let (Some(b), Some(n)) = (beds, number(part)?) {
+                if n > b {
+                    return Err(ReadError::at(
+                        &table.file,
+                        &row.location,
+                        optional[part],
+                        format!("{n} {} exceed the {b} beds", part.replace('_', " ")),
+                    ));
+                }
             }
         }
         out.push(FacilityRecord {
@@ -357,11 +361,15 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
             label: label.to_string(),
             kind,
             lon_lat,
-            floor_area_m2: number("floor_area_m2")?,
-            beds,
-            nursing_beds,
-            meals_per_day: number("meals_per_day")?,
-            day_places: number("day_places")?,
+            capacity: Capacity {
+                floor_area_m2: number("floor_area_m2")?,
+                beds,
+                nursing_beds,
+                meals_per_day: number("meals_per_day")?,
+                day_places: number("day_places")?,
+                basic_beds: number("basic_beds")?,
+                social_workers: number("social_workers")?,
+            },
             subdistrict_name: optional["subdistrict"]
                 .and_then(|f| row.text(f))
                 .map(str::to_string),

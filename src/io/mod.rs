@@ -8,6 +8,7 @@ pub mod geojson_table;
 pub mod layers;
 pub mod osm;
 pub mod output;
+pub mod tables;
 
 use std::collections::HashMap;
 use std::fmt;

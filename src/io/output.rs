@@ -9,7 +9,7 @@ use geo::{Coord, MultiPolygon, Polygon};
 use serde_json::{json, Map, Value};
 
 use crate::coverage::Coverage;
-use crate::indicators::AreaRow;
+use crate::indicators::{AreaRow, CellAccess};
 use crate::io::atomic::write_atomic;
 use crate::model::{Area, FacilityKind, Study};
 
@@ -43,7 +43,8 @@ impl Field {
         }
     }
 
-    fn csv(&self) -> String {
+    /// The value as CSV text.
+    pub fn csv(&self) -> String {
         match self {
             V::Text(s) => s.clone(),
             V::Num(v, d) if v.is_finite() => format!("{v:.d$}", d = *d),
@@ -95,38 +96,27 @@ pub fn area_record(row: &AreaRow, with_parent: bool, with_facilities: bool) -> R
             r.push((format!("{n}_{}_share", kind.id()), opt(share, 4)));
         }
     }
+    for i in &row.provision {
+        let d = if i.unit == "share" { 4 } else { 2 };
+        r.push((i.key.clone(), opt(i.value, d)));
+        r.push((format!("{}_target", i.key), opt(i.target, d)));
+        r.push((format!("{}_gap", i.key), opt(i.gap, 1)));
+        r.push((format!("{}_met", i.key), i.met.map_or(V::Null, V::Bool)));
+    }
+    for a in &row.access {
+        let k = a.kind.id();
+        r.push((format!("access_{k}_per_1000"), opt(a.fca_per_1000, 3)));
+        r.push((format!("{k}_median_m"), opt(a.median_straight_line_m, 1)));
+        r.push((format!("{k}_p90_m"), opt(a.p90_straight_line_m, 1)));
+        r.push((format!("{k}_median_network_m"), opt(a.median_network_m, 1)));
+        r.push((format!("{k}_p90_network_m"), opt(a.p90_network_m, 1)));
+    }
     if with_facilities {
-        if let Some(f) = &row.floor {
-            r.push(("floor_area_m2".into(), V::Num(f.floor_area_m2, 1)));
-            r.push((
-                "floor_area_m2_per_1000_residents".into(),
-                opt(f.per_1000_residents_m2, 2),
-            ));
-            r.push((
-                "floor_area_target_m2_per_1000".into(),
-                opt(f.target.as_ref().map(|t| t.value), 2),
-            ));
-            r.push((
-                "floor_area_gap_m2".into(),
-                opt(f.gap_m2(row.counts.residents), 1),
-            ));
-            r.push(("floor_area_met".into(), f.met().map_or(V::Null, V::Bool)));
-            r.push((
-                "floor_area_facilities_without_area".into(),
-                V::Num(f.facilities_without_area as f64, 0),
-            ));
-            r.push((
-                "floor_area_target_source".into(),
-                f.target
-                    .as_ref()
-                    .map_or(V::Text("no target in the preset".into()), |t| {
-                        V::Text(t.source.clone())
-                    }),
-            ));
-        }
         for kind in FacilityKind::ALL {
-            let n = row.facilities.get(&kind).copied().unwrap_or(0);
-            r.push((format!("n_{}", kind.id()), V::Num(n as f64, 0)));
+            r.push((
+                format!("n_{}", kind.id()),
+                V::Num(row.supply.count(kind) as f64, 0),
+            ));
         }
     }
     r
@@ -230,7 +220,12 @@ pub fn write_areas_geojson(
 }
 
 /// Population cells with counts, their areas, circle verdicts and nearest distances.
-pub fn write_cells_geojson(path: &Path, study: &Study, coverage: &Coverage) -> std::io::Result<()> {
+pub fn write_cells_geojson(
+    path: &Path,
+    study: &Study,
+    coverage: &Coverage,
+    access: &[CellAccess],
+) -> std::io::Result<()> {
     let area_name =
         |areas: &[Area], i: Option<usize>| i.map_or(V::Null, |i| V::Text(areas[i].name.clone()));
     write_feature_collection(
@@ -276,6 +271,12 @@ pub fn write_cells_geojson(path: &Path, study: &Study, coverage: &Coverage) -> s
                     r.push((format!("network_{}_m", n.kind.id()), V::Num(net[i], 1)));
                 }
             }
+            for a in access {
+                r.push((
+                    format!("access_{}_per_1000", a.kind.id()),
+                    V::Num(a.per_1000[i], 3),
+                ));
+            }
             (geometry, r)
         }),
     )
@@ -297,11 +298,13 @@ pub fn write_facilities_geojson(path: &Path, study: &Study) -> std::io::Result<(
                     f.subdistrict
                         .map_or(V::Null, |s| V::Text(study.subdistricts[s].name.clone())),
                 ),
-                ("floor_area_m2".into(), opt(f.floor_area_m2, 1)),
-                ("beds".into(), opt(f.beds, 0)),
-                ("nursing_beds".into(), opt(f.nursing_beds, 0)),
-                ("meals_per_day".into(), opt(f.meals_per_day, 0)),
-                ("day_places".into(), opt(f.day_places, 0)),
+                ("floor_area_m2".into(), opt(f.capacity.floor_area_m2, 1)),
+                ("beds".into(), opt(f.capacity.beds, 0)),
+                ("nursing_beds".into(), opt(f.capacity.nursing_beds, 0)),
+                ("meals_per_day".into(), opt(f.capacity.meals_per_day, 0)),
+                ("day_places".into(), opt(f.capacity.day_places, 0)),
+                ("basic_beds".into(), opt(f.capacity.basic_beds, 0)),
+                ("social_workers".into(), opt(f.capacity.social_workers, 0)),
             ];
             (point_json(f.location.lon_lat), r)
         }),

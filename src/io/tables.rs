@@ -1,0 +1,419 @@
+//! The indicator tables: one long table (every indicator of every area with value, target,
+//! gap, met?, unit, source and note) as CSV and Parquet, the most under-served places, and a
+//! Markdown summary ready to paste into a plan document.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::coverage::Coverage;
+use crate::indicators::provision::Indicator;
+use crate::indicators::{AreaRow, CellAccess, Indicators};
+use crate::io::atomic::write_atomic;
+use crate::io::output::{Field, Record};
+
+fn opt(v: Option<f64>, d: usize) -> Field {
+    v.map_or(Field::Null, |v| Field::Num(v, d))
+}
+
+fn text(s: impl Into<String>) -> Field {
+    Field::Text(s.into())
+}
+
+/// A long-table row for one indicator of one area.
+fn row(level: &str, area: &AreaRow, i: &Indicator) -> Record {
+    let d = if i.unit == "share" { 4 } else { 2 };
+    vec![
+        ("level".into(), text(level)),
+        ("area_id".into(), text(area.id.clone())),
+        ("area_name".into(), text(area.name.clone())),
+        (
+            "subdistrict".into(),
+            area.parent.clone().map_or(Field::Null, Field::Text),
+        ),
+        ("indicator".into(), text(i.key.clone())),
+        ("name".into(), text(i.name.clone())),
+        ("name_zh".into(), text(i.name_zh.clone())),
+        ("value".into(), opt(i.value, d)),
+        ("unit".into(), text(i.unit.clone())),
+        ("target".into(), opt(i.target, d)),
+        ("gap".into(), opt(i.gap, 1)),
+        ("gap_unit".into(), text(i.gap_unit.clone())),
+        ("met".into(), i.met.map_or(Field::Null, Field::Bool)),
+        ("source".into(), text(i.source.clone())),
+        ("note".into(), text(i.note.clone())),
+    ]
+}
+
+/// An indicator without a numeric target in the plans (coverage, accessibility, distances).
+fn untargeted(
+    key: String,
+    name: String,
+    name_zh: &str,
+    unit: &str,
+    value: Option<f64>,
+    source: String,
+    note: String,
+) -> Indicator {
+    Indicator {
+        key,
+        name,
+        name_zh: name_zh.into(),
+        unit: unit.into(),
+        value,
+        target: None,
+        gap: None,
+        gap_unit: String::new(),
+        met: None,
+        source,
+        note,
+    }
+}
+
+/// Coverage and accessibility of one area as indicators.
+fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<Indicator> {
+    let mut out = Vec::new();
+    for (share, cov) in area.circles.iter().zip(&coverage.circles) {
+        let c = &cov.circle;
+        out.push(untargeted(
+            format!("coverage_{}", c.name),
+            format!("share of people aged {} within {}", c.age_band, c.label),
+            "生活圈覆盖率",
+            "share",
+            share.share(),
+            format!(
+                "{} of {} within {} ({})",
+                c.require,
+                kinds(c),
+                c.reach,
+                c.method
+            ),
+            format!(
+                "{:.0} of {:.0} people uncovered",
+                share.uncovered(),
+                share.people
+            ),
+        ));
+        if let Some(line) = share.straight_line_share() {
+            out.push(untargeted(
+                format!("coverage_{}_straight_line", c.name),
+                format!(
+                    "share of people aged {} within {}, straight line",
+                    c.age_band, c.label
+                ),
+                "生活圈覆盖率（直线距离）",
+                "share",
+                Some(line),
+                format!(
+                    "{} of {} within {} (straight_line)",
+                    c.require,
+                    kinds(c),
+                    c.reach
+                ),
+                "the same circle in a straight line, for comparison".into(),
+            ));
+        }
+    }
+    for a in &area.access {
+        let k = a.kind.id();
+        let how = access.iter().find(|x| x.kind == a.kind);
+        out.push(untargeted(
+            format!("access_{k}_per_1000"),
+            format!("2SFCA accessibility to {k}"),
+            "两步移动搜寻法可达性",
+            &how.map_or("per 1,000 people".into(), |h| {
+                format!("{} per 1,000 people aged {}", h.supply_unit, h.age_band)
+            }),
+            a.fca_per_1000,
+            how.map_or(String::new(), |h| {
+                format!("catchment {} m, {}", h.radius_m, h.method)
+            }),
+            "people-weighted mean over the area's cells".into(),
+        ));
+        let cutoff = coverage
+            .nearest_for(a.kind)
+            .and_then(|n| n.network_cutoff_m);
+        let mut distances = vec![
+            (
+                "median_m",
+                a.median_straight_line_m,
+                "median straight-line distance",
+            ),
+            (
+                "p90_m",
+                a.p90_straight_line_m,
+                "90th-percentile straight-line distance",
+            ),
+        ];
+        if cutoff.is_some() {
+            distances.push((
+                "median_network_m",
+                a.median_network_m,
+                "median walking distance",
+            ));
+            distances.push((
+                "p90_network_m",
+                a.p90_network_m,
+                "90th-percentile walking distance",
+            ));
+        }
+        for (suffix, v, what) in distances {
+            let beyond = match (suffix.contains("network"), v, cutoff) {
+                (true, None, Some(cut)) => format!("beyond the {cut} m measured along the network"),
+                _ => String::new(),
+            };
+            out.push(untargeted(
+                format!("{k}_{suffix}"),
+                format!("{what} to the nearest {k}"),
+                "到最近设施的距离",
+                "m",
+                v,
+                "people-weighted over the area's cells".into(),
+                beyond,
+            ));
+        }
+    }
+    out
+}
+
+fn kinds(c: &crate::standards::Circle) -> String {
+    c.kinds.iter().map(|k| k.id()).collect::<Vec<_>>().join("+")
+}
+
+/// Every indicator of every area, long format: district, sub-districts, committees.
+pub fn indicator_records(
+    ind: &Indicators,
+    coverage: &Coverage,
+    access: &[CellAccess],
+) -> Vec<Record> {
+    let mut out = Vec::new();
+    let mut area = |level: &str, a: &AreaRow| {
+        for i in a
+            .provision
+            .iter()
+            .cloned()
+            .chain(measured(a, coverage, access))
+        {
+            out.push(row(level, a, &i));
+        }
+    };
+    area("district", &ind.district);
+    for a in &ind.subdistricts {
+        area("subdistrict", a);
+    }
+    for a in &ind.committees {
+        area("committee", a);
+    }
+    out
+}
+
+/// The under-served list as records.
+pub fn underserved_records(ind: &Indicators) -> Vec<Record> {
+    ind.underserved
+        .iter()
+        .map(|u| {
+            vec![
+                ("circle".into(), text(u.circle.clone())),
+                ("level".into(), text(u.level)),
+                ("rank".into(), Field::Num(u.rank as f64, 0)),
+                ("id".into(), text(u.id.clone())),
+                ("name".into(), text(u.name.clone())),
+                (
+                    "subdistrict".into(),
+                    u.subdistrict.clone().map_or(Field::Null, Field::Text),
+                ),
+                ("people".into(), Field::Num(u.people, 1)),
+                ("uncovered".into(), Field::Num(u.uncovered, 1)),
+            ]
+        })
+        .collect()
+}
+
+/// Writes records as a Parquet file (typed columns: text, float, boolean; nulls kept).
+pub fn write_parquet(path: &Path, records: &[Record]) -> std::io::Result<()> {
+    let Some(first) = records.first() else {
+        return Err(std::io::Error::other("no rows to write"));
+    };
+    let mut columns: Vec<Column> = Vec::with_capacity(first.len());
+    for (ci, (name, _)) in first.iter().enumerate() {
+        let values: Vec<&Field> = records.iter().map(|r| &r[ci].1).collect();
+        let is = |f: fn(&Field) -> bool| values.iter().all(|v| matches!(v, Field::Null) || f(v));
+        let name = PlSmallStr::from(name.as_str());
+        let col = if is(|v| matches!(v, Field::Num(..))) {
+            let v: Vec<Option<f64>> = values
+                .iter()
+                .map(|v| match v {
+                    Field::Num(x, d) if x.is_finite() => {
+                        let f = 10f64.powi(*d as i32);
+                        Some((x * f).round() / f)
+                    }
+                    _ => None,
+                })
+                .collect();
+            Column::new(name, v)
+        } else if is(|v| matches!(v, Field::Bool(_))) {
+            let v: Vec<Option<bool>> = values
+                .iter()
+                .map(|v| match v {
+                    Field::Bool(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            Column::new(name, v)
+        } else {
+            let v: Vec<Option<String>> = values
+                .iter()
+                .map(|v| match v {
+                    Field::Null => None,
+                    Field::Text(s) => Some(s.clone()),
+                    other => Some(other.csv()),
+                })
+                .collect();
+            Column::new(name, v)
+        };
+        columns.push(col);
+    }
+    let mut df = DataFrame::new(records.len(), columns).map_err(std::io::Error::other)?;
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn num(v: Option<f64>, d: usize) -> String {
+    v.map_or("–".into(), |v| format!("{v:.d$}"))
+}
+
+fn value(i: &Indicator) -> String {
+    if i.unit == "share" {
+        pct(i.value)
+    } else {
+        num(i.value, 1)
+    }
+}
+
+fn target(i: &Indicator) -> String {
+    if i.unit == "share" {
+        pct(i.target)
+    } else {
+        num(i.target, 1)
+    }
+}
+
+/// Markdown tables ready for a plan document: the district's indicators, the circles and
+/// key indicators per sub-district, and the most under-served committees.
+pub fn markdown(title: &str, ind: &Indicators, coverage: &Coverage) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {title}: provision indicators\n");
+    let _ = writeln!(md, "## District\n");
+    let _ = writeln!(
+        md,
+        "| indicator | 指标 | value | target | gap | met | source |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|:-:|---|");
+    for i in &ind.district.provision {
+        let gap = match (i.gap, i.met) {
+            (Some(g), Some(false)) => format!("{g:.0} {}", i.gap_unit),
+            (Some(_), Some(true)) => "–".into(),
+            _ => i.note.clone(),
+        };
+        let met = match i.met {
+            Some(true) => "✓",
+            Some(false) => "✗",
+            None => "–",
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {gap} | {met} | {} |",
+            i.name,
+            i.name_zh,
+            value(i),
+            target(i),
+            i.source
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n## Walking circles and key indicators by sub-district\n"
+    );
+    let mut header = String::from("| sub-district | residents | aged 60+ |");
+    let mut rule = String::from("|---|---:|---:|");
+    for c in &coverage.circles {
+        let _ = write!(
+            header,
+            " {} ({} m, {}) |",
+            c.circle.name,
+            c.circle.radius_m(),
+            c.circle.method
+        );
+        rule.push_str("---:|");
+    }
+    header.push_str(" floor area m²/1,000 | centres | meals / 65+ | beds / 60+ |");
+    rule.push_str("---:|---:|---:|---:|");
+    let _ = writeln!(md, "{header}\n{rule}");
+    for r in ind
+        .subdistricts
+        .iter()
+        .chain(std::iter::once(&ind.district))
+    {
+        let mut line = format!(
+            "| {} | {:.0} | {:.0} |",
+            r.name, r.counts.residents, r.counts.aged_60
+        );
+        for c in &r.circles {
+            let _ = write!(line, " {} |", pct(c.share()));
+        }
+        let get = |k: &str| r.indicator(k);
+        let _ = write!(
+            line,
+            " {} | {} | {} | {} |",
+            get("floor_area_m2_per_1000_residents").map_or("–".into(), value),
+            get("comprehensive_centres").map_or("–".into(), |i| format!(
+                "{} / {}",
+                num(i.value, 0),
+                num(i.target, 0)
+            )),
+            get("meal_capacity_share_of_65_plus").map_or("–".into(), value),
+            get("bed_share_of_60_plus").map_or("–".into(), value),
+        );
+        let _ = writeln!(md, "{line}");
+    }
+    let first_circle = coverage.circles.first().map(|c| c.circle.name.clone());
+    if let Some(circle) = first_circle {
+        let top: Vec<_> = ind
+            .underserved
+            .iter()
+            .filter(|u| u.circle == circle && u.level != "cell")
+            .take(10)
+            .collect();
+        if !top.is_empty() {
+            let _ = writeln!(md, "\n## Most under-served areas: circle {circle}\n");
+            let _ = writeln!(md, "| rank | area | sub-district | people | uncovered |");
+            let _ = writeln!(md, "|---:|---|---|---:|---:|");
+            for u in top {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.0} | {:.0} |",
+                    u.rank,
+                    u.name,
+                    u.subdistrict.as_deref().unwrap_or("–"),
+                    u.people,
+                    u.uncovered
+                );
+            }
+        }
+    }
+    md
+}
+
+/// Writes a text file atomically.
+pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
+    write_atomic(path, |w| w.write_all(text.as_bytes()))
+}
