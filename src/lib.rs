@@ -14,5 +14,6 @@ pub mod model;
 pub mod network;
 pub mod pipeline;
 pub mod plan;
+pub mod siting;
 pub mod standards;
 pub mod study;
