@@ -14,6 +14,7 @@ pub mod model;
 pub mod network;
 pub mod pipeline;
 pub mod plan;
+pub mod proposal;
 pub mod siting;
 pub mod standards;
 pub mod study;

@@ -49,6 +49,10 @@ pub enum RunError {
     Crs(#[from] CrsError),
     #[error(transparent)]
     Study(#[from] StudyError),
+    #[error("siting: {0}")]
+    Siting(crate::siting::SitingError),
+    #[error("siting: the independent re-check failed: {0}")]
+    Recheck(String),
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,
@@ -64,6 +68,8 @@ pub struct Outcome {
     pub indicators: Indicators,
     /// 2SFCA accessibility per cell, per facility kind.
     pub access: Vec<CellAccess>,
+    /// Proposed sites, when the plan has `[siting]`.
+    pub proposal: Option<crate::proposal::Proposal>,
     /// EPSG code and name of the analysis CRS.
     pub crs: (u32, String),
     /// The run summary written to `summary.json`.
@@ -166,6 +172,23 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         write_service_areas(&path, &study, plan, ctx, &projection)?;
         files.push(path);
     }
+    let proposal = match &plan.siting {
+        None => None,
+        Some(_) => {
+            progress.begin("proposing sites (location-allocation)", 0);
+            let p = crate::proposal::propose(
+                plan,
+                &study,
+                &coverage,
+                context.as_ref(),
+                &projection,
+                out_dir,
+            )?;
+            progress.end();
+            files.extend(p.files.iter().cloned());
+            Some(p)
+        }
+    };
     let network_summary = network
         .as_ref()
         .zip(context.as_ref())
@@ -188,6 +211,8 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         network_summary,
         &files,
     );
+    let mut summary = summary;
+    summary["siting"] = proposal.as_ref().map_or(Value::Null, |p| p.summary.clone());
     let summary_path = out_dir.join("summary.json");
     write_json(&summary_path, &summary).map_err(|source| RunError::Write {
         path: summary_path.clone(),
@@ -200,6 +225,7 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         coverage,
         indicators,
         access,
+        proposal,
         crs: (projection.epsg(), projection.name().to_string()),
         summary,
         files,

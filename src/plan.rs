@@ -43,6 +43,7 @@ pub struct PlanFile {
     pub subdistricts: Option<LayerSection>,
     pub committees: Option<LayerSection>,
     pub network: Option<NetworkSection>,
+    pub siting: Option<SitingSection>,
     /// Walking speed per age band (`all`, `60+`, `65+`, `80+`), m/s.
     #[serde(default)]
     pub walking_speed_m_per_s: BTreeMap<String, f64>,
@@ -63,6 +64,80 @@ pub struct NetworkSection {
 
 fn default_max_snap_m() -> f64 {
     300.0
+}
+
+/// Which location-allocation model `[siting]` solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SitingModel {
+    /// Maximal covering: `p` new sites covering the most people.
+    Mclp,
+    /// Set covering: the fewest new sites covering `coverage_share` of the people.
+    Lscp,
+    /// p-median: `p` new sites minimising the total walking distance.
+    Pmedian,
+}
+
+/// `[siting]`: proposals for new facilities of one kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitingSection {
+    pub model: SitingModel,
+    /// The facility kind to site; existing ones stay open.
+    pub kind: String,
+    /// The circle whose reach, method and age band the model uses (default: the first
+    /// circle that includes the kind).
+    pub circle: Option<String>,
+    /// New sites (mclp, pmedian).
+    pub p: Option<usize>,
+    /// Share of the coverable people to cover (lscp), default 1.
+    pub coverage_share: Option<f64>,
+    /// At least this many facilities of the kind per sub-district, existing included.
+    #[serde(default)]
+    pub min_per_subdistrict: usize,
+    /// At most this many per sub-district, existing included.
+    pub max_per_subdistrict: Option<usize>,
+    /// Candidate sites layer (points with an id); default: generated.
+    pub candidates: Option<LayerSection>,
+    /// Spacing of generated candidates, m: one street node (or populated cell) per square.
+    #[serde(default = "default_spacing")]
+    pub candidate_spacing_m: f64,
+    /// Candidate ids that must / must not be opened.
+    #[serde(default)]
+    pub force: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Branch-and-bound nodes allowed to close the optimality gap.
+    #[serde(default = "default_node_limit")]
+    pub node_limit: usize,
+}
+
+fn default_spacing() -> f64 {
+    250.0
+}
+fn default_node_limit() -> usize {
+    200
+}
+
+/// Logical fields of a candidate layer and their default names in the file.
+pub const CANDIDATE_FIELDS: [(&str, &str); 3] = [("id", "id"), ("lon", "lon"), ("lat", "lat")];
+
+/// The resolved `[siting]`.
+#[derive(Debug, Clone)]
+pub struct Siting {
+    pub model: SitingModel,
+    pub kind: FacilityKind,
+    /// Index into the plan's circles.
+    pub circle: usize,
+    pub p: usize,
+    pub coverage_share: f64,
+    pub min_per_subdistrict: usize,
+    pub max_per_subdistrict: Option<usize>,
+    pub candidates: Option<Layer>,
+    pub candidate_spacing_m: f64,
+    pub force: Vec<String>,
+    pub exclude: Vec<String>,
+    pub node_limit: usize,
 }
 
 /// The resolved `[network]`.
@@ -298,6 +373,7 @@ pub struct Plan {
     pub subdistricts: Option<Layer>,
     pub committees: Option<Layer>,
     pub network: Option<NetworkLayer>,
+    pub siting: Option<Siting>,
     /// Walking speed (m/s) and its source for each age band.
     pub walking_speeds: BTreeMap<AgeBand, (f64, String)>,
 }
@@ -584,6 +660,11 @@ impl PlanFile {
             }
         }
 
+        let siting = match &self.siting {
+            None => None,
+            Some(sec) => Some(resolve_siting(&r, sec, &circles)?),
+        };
+
         Ok(Plan {
             file: path.to_path_buf(),
             name: self.study.name,
@@ -596,9 +677,71 @@ impl PlanFile {
             subdistricts,
             committees,
             network,
+            siting,
             walking_speeds,
         })
     }
+}
+
+/// Checks `[siting]` against the circles.
+fn resolve_siting(
+    r: &Resolver,
+    sec: &SitingSection,
+    circles: &[Circle],
+) -> Result<Siting, PlanError> {
+    let kind = sec
+        .kind
+        .parse::<FacilityKind>()
+        .map_err(|e| r.invalid("siting.kind", e))?;
+    let circle = match &sec.circle {
+        Some(name) => circles
+            .iter()
+            .position(|c| &c.name == name)
+            .ok_or_else(|| r.invalid("siting.circle", format!("no circle named '{name}'")))?,
+        None => circles
+            .iter()
+            .position(|c| c.kinds.contains(&kind))
+            .ok_or_else(|| {
+                r.invalid(
+                    "siting.circle",
+                    format!("no circle includes {kind}; name one with circle = \"...\""),
+                )
+            })?,
+    };
+    let p = match (sec.model, sec.p) {
+        (SitingModel::Lscp, _) => 0,
+        (_, Some(p)) if p > 0 => p,
+        _ => return Err(r.invalid("siting.p", "mclp and pmedian need p ≥ 1 new sites")),
+    };
+    let share = sec.coverage_share.unwrap_or(1.0);
+    if !(share > 0.0 && share <= 1.0) {
+        return Err(r.invalid(
+            "siting.coverage_share",
+            format!("{share}: expected a share in (0, 1]"),
+        ));
+    }
+    if !(sec.candidate_spacing_m.is_finite() && sec.candidate_spacing_m > 0.0) {
+        return Err(r.invalid("siting.candidate_spacing_m", "expected metres > 0"));
+    }
+    let candidates = sec
+        .candidates
+        .as_ref()
+        .map(|c| r.layer("siting.candidates", c, &CANDIDATE_FIELDS, &[]))
+        .transpose()?;
+    Ok(Siting {
+        model: sec.model,
+        kind,
+        circle,
+        p,
+        coverage_share: share,
+        min_per_subdistrict: sec.min_per_subdistrict,
+        max_per_subdistrict: sec.max_per_subdistrict,
+        candidates,
+        candidate_spacing_m: sec.candidate_spacing_m,
+        force: sec.force.clone(),
+        exclude: sec.exclude.clone(),
+        node_limit: sec.node_limit,
+    })
 }
 
 /// Checks one `[[circles]]` entry and resolves its reach: minutes without a speed use the

@@ -10,6 +10,16 @@ use lifecircle::pipeline::{run, Outcome, Silent};
 use lifecircle::plan::Plan;
 use serde_json::Value;
 
+/// One demo run on 2 threads shared by the tests that only read it, with its folder.
+fn shared_demo() -> &'static (tempfile::TempDir, Outcome) {
+    static DEMO: std::sync::OnceLock<(tempfile::TempDir, Outcome)> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_demo(dir.path(), 2);
+        (dir, out)
+    })
+}
+
 fn run_demo(dir: &Path, threads: usize) -> Outcome {
     let district = demo::generate().unwrap();
     let plan_path = write_demo(&district, &dir.join("data"), "../out").unwrap();
@@ -98,8 +108,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn demo_runs_end_to_end_with_valid_outputs() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_demo(dir.path(), 2);
+    let (dir, out) = shared_demo();
     let out_dir = dir.path().join("out");
     assert_eq!(check_rfc7946(&out_dir.join("cells.geojson")), 5_476);
     assert_eq!(check_rfc7946(&out_dir.join("subdistricts.geojson")), 13);
@@ -219,6 +228,29 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert!(md.contains("## Most under-served areas: circle min15"));
     let under = std::fs::read_to_string(out_dir.join("underserved.csv")).unwrap();
     assert!(under.lines().count() > 40);
+
+    // Site proposals: 10 new comprehensive centres reaching 2 per sub-district, proven
+    // optimal for the 15-minute walk, re-checked by measuring again.
+    let siting = &summary["siting"];
+    assert_eq!(siting["new_sites"], 10);
+    assert_eq!(siting["gap"], 0.0);
+    assert_eq!(siting["method"], "network");
+    let proposal = out.proposal.as_ref().unwrap();
+    assert!((proposal.recheck.covered_weight - proposal.solution.objective).abs() < 1e-6);
+    assert!(siting["covered_after"].as_f64().unwrap() > siting["covered_before"].as_f64().unwrap());
+    assert_eq!(check_rfc7946(&out_dir.join("proposed_sites.geojson")), 10);
+    let mut t = csv::Reader::from_path(out_dir.join("siting_before_after.csv")).unwrap();
+    let h = t.headers().unwrap().clone();
+    let after = h
+        .iter()
+        .position(|c| c == "comprehensive_centre_after")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = t.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 14);
+    for r in &rows[..13] {
+        assert!(r[after].parse::<u32>().unwrap() >= 2, "{:?}", r);
+    }
+    assert_eq!(&rows[13][after], "26");
     assert_eq!(summary["totals"]["aged_80_plus"], 60_900.0);
 }
 
@@ -241,8 +273,7 @@ fn outputs_are_byte_identical_whatever_the_thread_count() {
 /// make it clearly longer on average.
 #[test]
 fn network_distances_exceed_straight_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_demo(dir.path(), 2);
+    let (_, out) = shared_demo();
     for n in &out.coverage.nearest {
         let net = n.network_m.as_ref().expect("demo circles walk the network");
         let mut ratios = Vec::new();
@@ -268,8 +299,7 @@ fn network_distances_exceed_straight_lines() {
 /// facility is back at its WGS84 position to within the CSV's 1e-6° rounding.
 #[test]
 fn gcj02_facilities_come_back_to_wgs84() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_demo(dir.path(), 2);
+    let (_, out) = shared_demo();
     let district = demo::generate().unwrap();
     assert_eq!(out.study.facilities.len(), district.facilities.len());
     for (read, truth) in out.study.facilities.iter().zip(&district.facilities) {

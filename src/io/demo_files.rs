@@ -62,6 +62,17 @@ parent = "subdistrict"
 path = "streets.osm"           # OSM XML (or .osm.pbf): circles are walked along its streets
 max_snap_m = 300
 
+# Proposals for the plan's ≥ 10 new comprehensive service centres, reaching 2 per 街镇:
+# maximal covering of people aged 60+ within the 15-minute walk (900 m along the streets),
+# candidates generated on the street network every 250 m.
+[siting]
+model = "mclp"
+kind = "comprehensive_centre"
+circle = "min15"
+p = 10
+min_per_subdistrict = 2
+candidate_spacing_m = 250
+
 # Circles: the preset's one-stop 15-minute circle (15 min × 1.0 m/s = 900 m), the doorstep
 # 5-minute circle (300 m) and the 1000 m day-service radius, walked along the network, are
 # used when none are listed.

@@ -451,3 +451,26 @@ pub fn read_inputs(plan: &Plan) -> Result<(Inputs, Skipped), ReadError> {
         skipped,
     ))
 }
+
+/// Reads a candidate-site layer: points with an id, converted to WGS84.
+pub fn read_candidates(layer: &Layer) -> Result<Vec<(String, Coord<f64>)>, ReadError> {
+    let located = read_located(layer)?;
+    let table = &located.table;
+    require_columns(layer, table, &["id"])?;
+    let ids = ids(layer, table)?;
+    table
+        .rows
+        .iter()
+        .zip(located.geometries)
+        .zip(ids)
+        .map(|((row, g), id)| match g {
+            Geometry::Point(p) => Ok((id, p.0)),
+            _ => Err(ReadError::at(
+                &table.file,
+                &row.location,
+                Some("geometry"),
+                "expected a Point",
+            )),
+        })
+        .collect()
+}

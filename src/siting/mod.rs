@@ -17,6 +17,7 @@
 
 pub mod heuristic;
 pub mod lagrangian;
+pub mod study_problem;
 
 use std::fmt;
 
@@ -289,5 +290,97 @@ fn finish(
         bound,
         method,
         evaluation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Six demand points of weight 10, 20, 30, 40, 50, 60 at x = 0..5 km; candidate k sits
+    /// at x = k km and covers the points within 1 km. Two groups: candidates 0–2 and 3–5.
+    fn line() -> Problem {
+        let weights = vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0];
+        let pairs = (0..6)
+            .map(|k: i64| {
+                (0..6i64)
+                    .filter(|i| (i - k).abs() <= 1)
+                    .map(|i| (i as u32, ((i - k).abs() * 1000) as f64))
+                    .collect()
+            })
+            .collect();
+        Problem {
+            existing_m: vec![f64::INFINITY; 6],
+            weights,
+            pairs,
+            reach_m: 1000.0,
+            groups: vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)],
+            min_per_group: vec![0, 0],
+            max_per_group: vec![None, None],
+            forced: vec![false; 6],
+            excluded: vec![false; 6],
+        }
+    }
+
+    #[test]
+    fn hand_checked_mclp_with_side_constraints() {
+        let mut pb = line();
+        // One site: candidate 4 covers 40 + 50 + 60 = 150.
+        let s = solve(&pb, Model::MaxCover { p: 1 }, 100).unwrap();
+        assert_eq!((s.open.clone(), s.objective, s.gap), (vec![4], 150.0, 0.0));
+        // Two sites: 1 (10+20+30 = 60) and 4 (150) = 210, everything.
+        let s = solve(&pb, Model::MaxCover { p: 2 }, 100).unwrap();
+        assert_eq!(s.objective, 210.0);
+        // At most zero in group 1: the best in group 0 alone is candidate 2 (20+30+40 = 90).
+        pb.max_per_group = vec![None, Some(0)];
+        let s = solve(&pb, Model::MaxCover { p: 1 }, 100).unwrap();
+        assert_eq!((s.open.clone(), s.objective), (vec![2], 90.0));
+        // Excluding candidate 2 leaves candidate 1 (60).
+        pb.excluded[2] = true;
+        let s = solve(&pb, Model::MaxCover { p: 1 }, 100).unwrap();
+        assert_eq!((s.open.clone(), s.objective), (vec![1], 60.0));
+        // Forcing candidate 0 with p = 1.
+        let mut pb = line();
+        pb.forced[0] = true;
+        let s = solve(&pb, Model::MaxCover { p: 1 }, 100).unwrap();
+        assert_eq!((s.open.clone(), s.objective), (vec![0], 30.0));
+        // A group minimum the candidates cannot meet is an error, not a panic.
+        let mut pb = line();
+        pb.min_per_group = vec![4, 0];
+        assert!(matches!(
+            solve(&pb, Model::MaxCover { p: 4 }, 10),
+            Err(SitingError::Infeasible { .. })
+        ));
+    }
+
+    #[test]
+    fn hand_checked_pmedian_and_existing_sites() {
+        let mut pb = line();
+        // An existing facility at x = 5 km covers point 5 (0 m) and point 4 (1 km).
+        pb.existing_m = vec![
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::INFINITY,
+            2000.0,
+            1000.0,
+            0.0,
+        ];
+        pb.reach_m = 1000.0;
+        // MCLP, one new site: points 4 and 5 are covered already; candidate 2 adds 20+30+40.
+        let s = solve(&pb, Model::MaxCover { p: 1 }, 100).unwrap();
+        assert_eq!((s.open.clone(), s.objective), (vec![2], 200.0));
+        // p-median with the cap at 1000 m: candidate 1 leaves point 3 at 1000 (capped) and
+        // point 4 at 1000 (existing): 10·1000 + 0 + 30·1000 + 40·1000 + 50·1000 + 0.
+        let s = solve(&pb, Model::PMedian { p: 1 }, 100).unwrap();
+        let e = evaluate(&pb, &s.open);
+        assert_eq!(s.objective, e.weighted_distance);
+        let brute = (0..6)
+            .map(|k| evaluate(&pb, &[k]).weighted_distance)
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(s.objective, brute);
+        assert_eq!(s.gap, 0.0);
+        // Set covering of everything: candidates 1 (covers 0–2) and 3 (covers 2–4) or 2+...
+        let s = solve(&line(), Model::SetCover { share: 1.0 }, 100).unwrap();
+        assert_eq!((s.open.len(), s.bound), (2, 2.0));
     }
 }

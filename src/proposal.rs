@@ -1,0 +1,344 @@
+//! The siting stage of a run: candidates, the location-allocation instance, the solution,
+//! its independent re-check, and the proposal's outputs (proposed sites, before/after
+//! table). Part of the application layer, like [`crate::pipeline`].
+
+use std::path::{Path, PathBuf};
+
+use geo::Coord;
+use serde_json::{json, Value};
+
+use crate::coverage::{self, Coverage, NetworkContext};
+use crate::crs::Projection;
+use crate::io::layers::read_candidates;
+use crate::io::output::{point_json, write_csv, write_feature_collection, Field, Record};
+use crate::model::{Candidate, Capacity, Facility, Location, Study};
+use crate::pipeline::RunError;
+use crate::plan::{Plan, Siting, SitingModel};
+use crate::siting::study_problem::{build_problem, generate_candidates};
+use crate::siting::{evaluate, solve, Model, Solution};
+use crate::standards::Method;
+use crate::study::AreaIndex;
+
+/// What the siting stage produced.
+#[derive(Debug)]
+pub struct Proposal {
+    pub candidates: Vec<Candidate>,
+    pub solution: Solution,
+    /// Objective re-measured by running the coverage step again with the new sites added.
+    pub recheck: RecheckFigures,
+    pub summary: Value,
+    pub files: Vec<PathBuf>,
+}
+
+/// Covered people and capped weighted distance, measured afresh with the new sites.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecheckFigures {
+    pub covered_weight: f64,
+    pub weighted_distance: f64,
+}
+
+fn candidates(
+    s: &Siting,
+    study: &Study,
+    projection: &Projection,
+    ctx: Option<&NetworkContext>,
+) -> Result<Vec<Candidate>, RunError> {
+    if let Some(layer) = &s.candidates {
+        let index = AreaIndex::new(&study.subdistricts);
+        return read_candidates(layer)?
+            .into_iter()
+            .map(|(id, lon_lat)| {
+                let (x, y) = projection.from_wgs84(lon_lat.x, lon_lat.y)?;
+                let xy_m = Coord { x, y };
+                Ok(Candidate {
+                    id,
+                    location: Location { lon_lat, xy_m },
+                    subdistrict: index.area_of(xy_m),
+                })
+            })
+            .collect();
+    }
+    let points: Vec<Location> = match ctx {
+        Some(ctx) => ctx
+            .graph
+            .lon_lat
+            .iter()
+            .zip(&ctx.graph.xy_m)
+            .map(|(&lon_lat, &xy_m)| Location { lon_lat, xy_m })
+            .collect(),
+        None => study
+            .cells
+            .iter()
+            .filter(|c| c.counts.residents > 0.0)
+            .map(|c| c.location)
+            .collect(),
+    };
+    Ok(generate_candidates(study, &points, s.candidate_spacing_m))
+}
+
+/// Runs the siting stage and writes its outputs into `out_dir`.
+pub fn propose(
+    plan: &Plan,
+    study: &Study,
+    coverage: &Coverage,
+    ctx: Option<&NetworkContext>,
+    projection: &Projection,
+    out_dir: &Path,
+) -> Result<Proposal, RunError> {
+    let s = plan.siting.as_ref().expect("siting configured");
+    let circle = &plan.circles[s.circle];
+    let candidates = candidates(s, study, projection, ctx)?;
+    let catchments = match (circle.method, ctx) {
+        (Method::Network, Some(ctx)) => {
+            let snaps: Vec<_> = candidates
+                .iter()
+                .map(|c| ctx.graph.snap(c.location.xy_m, ctx.max_snap_m))
+                .collect();
+            coverage::catchments_network(ctx, &snaps, circle.radius_m())
+        }
+        _ => {
+            let cells: Vec<[f64; 2]> = study
+                .cells
+                .iter()
+                .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
+                .collect();
+            let sites: Vec<[f64; 2]> = candidates
+                .iter()
+                .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
+                .collect();
+            coverage::catchments_straight_line(&cells, &sites, circle.radius_m())
+        }
+    };
+    let problem = build_problem(
+        study,
+        coverage,
+        circle,
+        s.kind,
+        &candidates,
+        &catchments,
+        s.min_per_subdistrict,
+        s.max_per_subdistrict,
+        &s.force,
+        &s.exclude,
+    );
+    let model = match s.model {
+        SitingModel::Mclp => Model::MaxCover { p: s.p },
+        SitingModel::Lscp => Model::SetCover {
+            share: s.coverage_share,
+        },
+        SitingModel::Pmedian => Model::PMedian { p: s.p },
+    };
+    let solution = solve(&problem, model, s.node_limit).map_err(RunError::Siting)?;
+
+    // Independent re-check: add the sites as facilities and measure the circle's kind again.
+    let mut after = study.clone();
+    for &j in &solution.open {
+        after.facilities.push(Facility {
+            id: candidates[j].id.clone(),
+            name: format!("proposed {}", candidates[j].id),
+            kind: s.kind,
+            label: s.kind.chinese().into(),
+            location: candidates[j].location,
+            capacity: Capacity::default(),
+            subdistrict_name: None,
+            subdistrict: candidates[j].subdistrict,
+            committee: None,
+        });
+    }
+    let mut only = circle.clone();
+    only.kinds = vec![s.kind];
+    let after_ctx = ctx.map(|c| NetworkContext::new(c.graph, &after, c.max_snap_m));
+    let remeasured = coverage::measure(
+        &after,
+        std::slice::from_ref(&only),
+        after_ctx.as_ref(),
+        &|_| {},
+    );
+    let d = remeasured.nearest[0].by(circle.method);
+    let reach = circle.radius_m();
+    let mut recheck = RecheckFigures {
+        covered_weight: 0.0,
+        weighted_distance: 0.0,
+    };
+    for (w, d) in problem.weights.iter().zip(d) {
+        if *d <= reach {
+            recheck.covered_weight += w;
+        }
+        recheck.weighted_distance += w * d.min(reach);
+    }
+    let e = &solution.evaluation;
+    let tol = 1e-4 * e.total_weight.max(1.0);
+    if (recheck.covered_weight - e.covered_weight).abs() > tol
+        || (recheck.weighted_distance - e.weighted_distance).abs()
+            > 1e-4 * e.weighted_distance.max(1.0)
+    {
+        return Err(RunError::Recheck(format!(
+            "the solution covers {:.1} by the solver's data but {:.1} when measured again",
+            e.covered_weight, recheck.covered_weight
+        )));
+    }
+
+    // Rank order: marginal gains as the sites are added one by one.
+    let mut rows = Vec::new();
+    let mut prev = evaluate(&problem, &[]);
+    for (rank, &j) in solution.open.iter().enumerate() {
+        let now = evaluate(&problem, &solution.open[..=rank]);
+        let c = &candidates[j];
+        let record: Record = vec![
+            ("rank".into(), Field::Num((rank + 1) as f64, 0)),
+            ("id".into(), Field::Text(c.id.clone())),
+            ("kind".into(), Field::Text(s.kind.id().into())),
+            (
+                "subdistrict".into(),
+                c.subdistrict.map_or(Field::Null, |k| {
+                    Field::Text(study.subdistricts[k].name.clone())
+                }),
+            ),
+            (
+                "newly_covered".into(),
+                Field::Num(now.covered_weight - prev.covered_weight, 1),
+            ),
+            (
+                "distance_saved_person_m".into(),
+                Field::Num(prev.weighted_distance - now.weighted_distance, 0),
+            ),
+            ("circle".into(), Field::Text(circle.name.clone())),
+        ];
+        rows.push((point_json(c.location.lon_lat), record));
+        prev = now;
+    }
+    let mut files = Vec::new();
+    let write = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>, files: &mut Vec<PathBuf>| {
+        let path = out_dir.join(name);
+        f(&path).map_err(|source| RunError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        files.push(path);
+        Ok::<(), RunError>(())
+    };
+    write(
+        "proposed_sites.geojson",
+        &|p| write_feature_collection(p, rows.clone().into_iter()),
+        &mut files,
+    )?;
+    let table = before_after(study, &problem, &solution, &candidates, s);
+    write(
+        "siting_before_after.csv",
+        &|p| write_csv(p, &table),
+        &mut files,
+    )?;
+
+    let summary = json!({
+        "model": solution.model.to_string(),
+        "kind": s.kind.id(),
+        "circle": circle.name,
+        "reach_m": reach,
+        "method": circle.method.to_string(),
+        "age_band": circle.age_band.to_string(),
+        "candidates": candidates.len(),
+        "candidates_from": if s.candidates.is_some() { "layer" } else { "generated" },
+        "pairs_within_reach": catchments.pairs(),
+        "new_sites": solution.open.len(),
+        "objective": solution.objective,
+        "bound": solution.bound,
+        "gap": solution.gap,
+        "solved_by": solution.method,
+        "covered_before": evaluate(&problem, &[]).covered_weight,
+        "covered_after": recheck.covered_weight,
+        "people": e.total_weight,
+        "recheck": "coverage measured again with the new sites added: agrees",
+        "min_per_subdistrict": s.min_per_subdistrict,
+        "max_per_subdistrict": s.max_per_subdistrict,
+    });
+    Ok(Proposal {
+        candidates,
+        solution,
+        recheck,
+        summary,
+        files,
+    })
+}
+
+/// Per sub-district and for the district: facilities of the kind and covered people before
+/// and after the proposal.
+fn before_after(
+    study: &Study,
+    problem: &crate::siting::Problem,
+    solution: &Solution,
+    candidates: &[Candidate],
+    s: &Siting,
+) -> Vec<Record> {
+    let before = problem.existing_m.clone();
+    let mut after = before.clone();
+    for &j in &solution.open {
+        for &(i, d) in &problem.pairs[j] {
+            after[i as usize] = after[i as usize].min(d);
+        }
+    }
+    let n = study.subdistricts.len();
+    // Index n is the district.
+    let mut people = vec![0.0; n + 1];
+    let mut cov = vec![(0.0, 0.0); n + 1];
+    let mut sites = vec![(0usize, 0usize); n + 1];
+    for (i, c) in study.cells.iter().enumerate() {
+        let w = problem.weights[i];
+        for k in [c.subdistrict, Some(n)].into_iter().flatten() {
+            people[k] += w;
+            if before[i] <= problem.reach_m {
+                cov[k].0 += w;
+            }
+            if after[i] <= problem.reach_m {
+                cov[k].1 += w;
+            }
+        }
+    }
+    for f in study.facilities.iter().filter(|f| f.kind == s.kind) {
+        for k in [f.subdistrict, Some(n)].into_iter().flatten() {
+            sites[k].0 += 1;
+        }
+    }
+    for &j in &solution.open {
+        for k in [candidates[j].subdistrict, Some(n)].into_iter().flatten() {
+            sites[k].1 += 1;
+        }
+    }
+    (0..=n)
+        .map(|k| {
+            let (id, name) = if k == n {
+                (
+                    "district".to_string(),
+                    "全区 (whole study area)".to_string(),
+                )
+            } else {
+                (
+                    study.subdistricts[k].id.clone(),
+                    study.subdistricts[k].name.clone(),
+                )
+            };
+            let share = |x: f64| (people[k] > 0.0).then(|| x / people[k]);
+            let opt = |v: Option<f64>| v.map_or(Field::Null, |v| Field::Num(v, 4));
+            vec![
+                ("id".into(), Field::Text(id)),
+                ("name".into(), Field::Text(name)),
+                (
+                    format!("{}_existing", s.kind.id()),
+                    Field::Num(sites[k].0 as f64, 0),
+                ),
+                (
+                    format!("{}_new", s.kind.id()),
+                    Field::Num(sites[k].1 as f64, 0),
+                ),
+                (
+                    format!("{}_after", s.kind.id()),
+                    Field::Num((sites[k].0 + sites[k].1) as f64, 0),
+                ),
+                ("people".into(), Field::Num(people[k], 1)),
+                ("covered_before".into(), Field::Num(cov[k].0, 1)),
+                ("covered_after".into(), Field::Num(cov[k].1, 1)),
+                ("share_before".into(), opt(share(cov[k].0))),
+                ("share_after".into(), opt(share(cov[k].1))),
+            ]
+        })
+        .collect()
+}

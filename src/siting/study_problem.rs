@@ -1,0 +1,100 @@
+//! Turning a study into a location-allocation instance: candidate sites (given or generated),
+//! demand from population cells, existing facilities fixed open, quotas per sub-district.
+
+use std::collections::BTreeMap;
+
+use geo::Coord;
+
+use super::Problem;
+use crate::coverage::{Catchments, Coverage};
+use crate::model::{Candidate, FacilityKind, Location, Study};
+use crate::standards::Circle;
+use crate::study::AreaIndex;
+
+/// Generates candidate sites: of the `points` (street nodes, or populated cell centres),
+/// the one nearest the centre of each `spacing_m` square, keeping only points inside a
+/// sub-district when the study has sub-districts. Deterministic: ties go to the lower index.
+pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -> Vec<Candidate> {
+    let index = AreaIndex::new(&study.subdistricts);
+    let mut best: BTreeMap<(i64, i64), (f64, usize)> = BTreeMap::new();
+    for (k, p) in points.iter().enumerate() {
+        let (ix, iy) = (
+            (p.xy_m.x / spacing_m).floor() as i64,
+            (p.xy_m.y / spacing_m).floor() as i64,
+        );
+        let centre = Coord {
+            x: (ix as f64 + 0.5) * spacing_m,
+            y: (iy as f64 + 0.5) * spacing_m,
+        };
+        let d = (p.xy_m.x - centre.x).powi(2) + (p.xy_m.y - centre.y).powi(2);
+        let e = best.entry((ix, iy)).or_insert((d, k));
+        if d < e.0 {
+            *e = (d, k);
+        }
+    }
+    best.into_iter()
+        .filter_map(|((ix, iy), (_, k))| {
+            let sub = index.area_of(points[k].xy_m);
+            (study.subdistricts.is_empty() || sub.is_some()).then(|| Candidate {
+                id: format!("G{ix}_{iy}"),
+                location: points[k],
+                subdistrict: sub,
+            })
+        })
+        .collect()
+}
+
+/// The instance for siting `kind` with the reach, method and age band of `circle`:
+/// demand = the cells' people of the band; existing facilities of the kind fixed open (their
+/// distances from `coverage`); `catchments` per candidate; at least `min_total` and at most
+/// `max_total` facilities of the kind per sub-district, existing ones included.
+#[allow(clippy::too_many_arguments)]
+pub fn build_problem(
+    study: &Study,
+    coverage: &Coverage,
+    circle: &Circle,
+    kind: FacilityKind,
+    candidates: &[Candidate],
+    catchments: &Catchments,
+    min_total: usize,
+    max_total: Option<usize>,
+    force: &[String],
+    exclude: &[String],
+) -> Problem {
+    let nearest = coverage
+        .nearest_for(kind)
+        .expect("the siting circle includes the kind");
+    let existing_m = nearest.by(circle.method).to_vec();
+    let groups = study.subdistricts.len();
+    let mut existing = vec![0usize; groups];
+    for f in study.facilities.iter().filter(|f| f.kind == kind) {
+        if let Some(s) = f.subdistrict {
+            existing[s] += 1;
+        }
+    }
+    Problem {
+        weights: study
+            .cells
+            .iter()
+            .map(|c| c.counts.band(circle.age_band))
+            .collect(),
+        existing_m,
+        pairs: catchments
+            .per_source
+            .iter()
+            .map(|v| v.iter().map(|&(i, d)| (i, f64::from(d))).collect())
+            .collect(),
+        reach_m: circle.radius_m(),
+        groups: candidates.iter().map(|c| c.subdistrict).collect(),
+        min_per_group: existing
+            .iter()
+            .map(|&e| min_total.saturating_sub(e))
+            .collect(),
+        max_per_group: existing
+            .iter()
+            .map(|&e| max_total.map(|m| m.saturating_sub(e)))
+            .collect(),
+        forced: candidates.iter().map(|c| force.contains(&c.id)).collect(),
+        excluded: candidates.iter().map(|c| exclude.contains(&c.id)).collect(),
+    }
+}
