@@ -161,6 +161,22 @@ fn print_outcome(o: &Outcome) {
             num(i.target)
         );
     }
+    if let Some(p) = &o.proposal {
+        let s = &o.summary["siting"];
+        println!(
+            "siting: {} new {} sites ({}); people aged {} within the {} m walk: {} → {} of {}; gap {:.4} % ({})",
+            p.solution.open.len(),
+            s["kind"].as_str().unwrap_or_default(),
+            s["model"].as_str().unwrap_or_default(),
+            s["age_band"].as_str().unwrap_or_default(),
+            s["reach_m"],
+            s["covered_before"],
+            s["covered_after"],
+            s["people"],
+            p.solution.gap * 100.0,
+            p.solution.method
+        );
+    }
     if let Some(w) = o.summary["warnings"].as_array() {
         for line in w {
             println!("warning: {}", line.as_str().unwrap_or_default());

@@ -110,6 +110,19 @@ pub struct SitingSection {
     /// Branch-and-bound nodes allowed to close the optimality gap.
     #[serde(default = "default_node_limit")]
     pub node_limit: usize,
+    /// `heuristic` (greedy + interchange, Lagrangian bound and branch and bound) or `highs`
+    /// (exact MILP; needs the `highs` cargo feature). Default `heuristic`.
+    #[serde(default)]
+    pub solver: SitingSolver,
+}
+
+/// The solver `[siting]` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SitingSolver {
+    #[default]
+    Heuristic,
+    Highs,
 }
 
 fn default_spacing() -> f64 {
@@ -138,6 +151,7 @@ pub struct Siting {
     pub force: Vec<String>,
     pub exclude: Vec<String>,
     pub node_limit: usize,
+    pub solver: SitingSolver,
 }
 
 /// The resolved `[network]`.
@@ -728,6 +742,12 @@ fn resolve_siting(
         .as_ref()
         .map(|c| r.layer("siting.candidates", c, &CANDIDATE_FIELDS, &[]))
         .transpose()?;
+    if sec.solver == SitingSolver::Highs && !cfg!(feature = "highs") {
+        return Err(r.invalid(
+            "siting.solver",
+            "\"highs\" needs lifecircle built with the highs feature (cargo build --features highs)",
+        ));
+    }
     Ok(Siting {
         model: sec.model,
         kind,
@@ -741,6 +761,7 @@ fn resolve_siting(
         force: sec.force.clone(),
         exclude: sec.exclude.clone(),
         node_limit: sec.node_limit,
+        solver: sec.solver,
     })
 }
 

@@ -128,7 +128,12 @@ pub fn propose(
         },
         SitingModel::Pmedian => Model::PMedian { p: s.p },
     };
-    let solution = solve(&problem, model, s.node_limit).map_err(RunError::Siting)?;
+    let solution = match s.solver {
+        #[cfg(feature = "highs")]
+        crate::plan::SitingSolver::Highs => crate::siting::milp::solve(&problem, model),
+        _ => solve(&problem, model, s.node_limit),
+    }
+    .map_err(RunError::Siting)?;
 
     // Independent re-check: add the sites as facilities and measure the circle's kind again.
     let mut after = study.clone();

@@ -156,6 +156,7 @@ fn spopt_san_francisco_mclp_pmedian_lscp() {
     }
     let uncovered = best.iter().filter(|&&d| d > 5000.0).count();
     assert_eq!(uncovered, 21);
+    assert_eq!(s.objective, 875_247.0);
     assert!(((205 - uncovered) as f64 / 205.0 * 100.0 - 89.756).abs() < 1e-3);
     assert_eq!(s.gap, 0.0, "{}", s.method);
 
@@ -173,4 +174,29 @@ fn spopt_san_francisco_mclp_pmedian_lscp() {
     assert_eq!(s.bound, 8.0, "{}", s.method);
     let e = evaluate(&pb, &s.open);
     assert!((e.covered_weight - e.total_weight + pb.uncoverable_weight()).abs() < 1e-6);
+}
+
+/// HiGHS, an independent exact solver, reaches the same optima.
+#[cfg(feature = "highs")]
+#[test]
+fn highs_agrees_on_the_known_optima() {
+    use lifecircle::siting::milp;
+    for (n, optimum) in [
+        (1, 5819.0),
+        (2, 4093.0),
+        (3, 4250.0),
+        (4, 3034.0),
+        (5, 1355.0),
+    ] {
+        let (pb, p) = pmed(n);
+        let s = milp::solve(&pb, Model::PMedian { p }).unwrap();
+        assert_eq!(s.objective, optimum, "pmed{n}");
+    }
+    let sf = sf();
+    let s = milp::solve(&sf_problem(&sf, 5000.0), Model::MaxCover { p: 4 }).unwrap();
+    assert_eq!(s.objective, 875_247.0);
+    let s = milp::solve(&sf_problem(&sf, f64::INFINITY), Model::PMedian { p: 4 }).unwrap();
+    assert!((s.objective / sf.weights.iter().sum::<f64>() - 2_982.126_857_989_065_7).abs() < 1e-6);
+    let s = milp::solve(&sf_problem(&sf, 5000.0), Model::SetCover { share: 1.0 }).unwrap();
+    assert_eq!(s.open.len(), 8);
 }

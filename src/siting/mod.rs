@@ -17,6 +17,8 @@
 
 pub mod heuristic;
 pub mod lagrangian;
+#[cfg(feature = "highs")]
+pub mod milp;
 pub mod study_problem;
 
 use std::fmt;
