@@ -309,6 +309,22 @@ fn network_summary(study: &Study, stats: &GraphStats, ctx: &NetworkContext, path
     })
 }
 
+/// Writes `out_dir/name` with `f`, naming the file in the error, and records it in `files`.
+pub(crate) fn write_step(
+    out_dir: &Path,
+    name: &str,
+    f: &dyn Fn(&Path) -> std::io::Result<()>,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), RunError> {
+    let path = out_dir.join(name);
+    f(&path).map_err(|source| RunError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    files.push(path);
+    Ok(())
+}
+
 fn write_outputs(
     study: &Study,
     coverage: &Coverage,
@@ -318,13 +334,7 @@ fn write_outputs(
 ) -> Result<Vec<PathBuf>, RunError> {
     let mut files = Vec::new();
     let mut step = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>| {
-        let path = out_dir.join(name);
-        f(&path).map_err(|source| RunError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        files.push(path);
-        Ok::<(), RunError>(())
+        write_step(out_dir, name, f, &mut files)
     };
     step("cells.geojson", &|p| {
         write_cells_geojson(p, study, coverage, access)

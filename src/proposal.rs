@@ -12,7 +12,7 @@ use crate::crs::Projection;
 use crate::io::layers::read_candidates;
 use crate::io::output::{point_json, write_csv, write_feature_collection, Field, Record};
 use crate::model::{Candidate, Capacity, Facility, Location, Study};
-use crate::pipeline::RunError;
+use crate::pipeline::{write_step, RunError};
 use crate::plan::{Plan, Siting, SitingModel};
 use crate::siting::study_problem::{build_problem, generate_candidates};
 use crate::siting::{evaluate, solve, Model, Solution};
@@ -213,22 +213,15 @@ pub fn propose(
         prev = now;
     }
     let mut files = Vec::new();
-    let write = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>, files: &mut Vec<PathBuf>| {
-        let path = out_dir.join(name);
-        f(&path).map_err(|source| RunError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        files.push(path);
-        Ok::<(), RunError>(())
-    };
-    write(
+    write_step(
+        out_dir,
         "proposed_sites.geojson",
         &|p| write_feature_collection(p, rows.clone().into_iter()),
         &mut files,
     )?;
     let table = before_after(study, &problem, &solution, &candidates, s);
-    write(
+    write_step(
+        out_dir,
         "siting_before_after.csv",
         &|p| write_csv(p, &table),
         &mut files,

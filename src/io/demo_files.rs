@@ -8,7 +8,8 @@ use crate::crs::wgs84_to_gcj02;
 use crate::demo::DemoDistrict;
 use crate::io::atomic::write_atomic;
 use crate::io::output::{
-    multipolygon_json, polygon_json, write_csv, write_feature_collection, Field, Record,
+    capacity_record, multipolygon_json, polygon_json, write_csv, write_feature_collection, Field,
+    Record,
 };
 
 /// The plan written beside the demo data; `output_dir` is relative to it.
@@ -112,25 +113,19 @@ pub fn write_demo(d: &DemoDistrict, dir: &Path, output_dir: &str) -> std::io::Re
         .iter()
         .map(|f| {
             let (glon, glat) = wgs84_to_gcj02(f.lon_lat.x, f.lon_lat.y);
-            let opt = |v: Option<f64>, dec| v.map_or(Field::Null, |v| Field::Num(v, dec));
-            vec![
+            let mut r: Record = vec![
                 ("id".into(), Field::Text(f.id.clone())),
                 ("name".into(), Field::Text(f.name.clone())),
                 ("type".into(), Field::Text(f.label.clone())),
                 ("lon".into(), Field::Num(glon, 6)),
                 ("lat".into(), Field::Num(glat, 6)),
-                ("floor_area_m2".into(), opt(f.capacity.floor_area_m2, 1)),
-                ("beds".into(), opt(f.capacity.beds, 0)),
-                ("nursing_beds".into(), opt(f.capacity.nursing_beds, 0)),
-                ("meals_per_day".into(), opt(f.capacity.meals_per_day, 0)),
-                ("day_places".into(), opt(f.capacity.day_places, 0)),
-                ("basic_beds".into(), opt(f.capacity.basic_beds, 0)),
-                ("social_workers".into(), opt(f.capacity.social_workers, 0)),
-                (
-                    "subdistrict".into(),
-                    f.subdistrict_name.clone().map_or(Field::Null, Field::Text),
-                ),
-            ]
+            ];
+            r.extend(capacity_record(&f.capacity));
+            r.push((
+                "subdistrict".into(),
+                f.subdistrict_name.clone().map_or(Field::Null, Field::Text),
+            ));
+            r
         })
         .collect();
     write_csv(&facilities, &rows).map_err(|e| err(&facilities, e))?;

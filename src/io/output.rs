@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::coverage::Coverage;
 use crate::indicators::{AreaRow, CellAccess};
 use crate::io::atomic::write_atomic;
-use crate::model::{Area, FacilityKind, Study};
+use crate::model::{Area, Capacity, FacilityKind, Study};
 
 /// Decimal places of WGS84 coordinates in GeoJSON output (1e-6° ≈ 0.11 m).
 pub const COORD_DECIMALS: i32 = 6;
@@ -298,17 +298,24 @@ pub fn write_facilities_geojson(path: &Path, study: &Study) -> std::io::Result<(
                     f.subdistrict
                         .map_or(V::Null, |s| V::Text(study.subdistricts[s].name.clone())),
                 ),
-                ("floor_area_m2".into(), opt(f.capacity.floor_area_m2, 1)),
-                ("beds".into(), opt(f.capacity.beds, 0)),
-                ("nursing_beds".into(), opt(f.capacity.nursing_beds, 0)),
-                ("meals_per_day".into(), opt(f.capacity.meals_per_day, 0)),
-                ("day_places".into(), opt(f.capacity.day_places, 0)),
-                ("basic_beds".into(), opt(f.capacity.basic_beds, 0)),
-                ("social_workers".into(), opt(f.capacity.social_workers, 0)),
             ];
+            let r = [r, capacity_record(&f.capacity)].concat();
             (point_json(f.location.lon_lat), r)
         }),
     )
+}
+
+/// A facility's capacity figures as columns (blank where the data gives none).
+pub fn capacity_record(c: &Capacity) -> Record {
+    vec![
+        ("floor_area_m2".into(), opt(c.floor_area_m2, 1)),
+        ("beds".into(), opt(c.beds, 0)),
+        ("nursing_beds".into(), opt(c.nursing_beds, 0)),
+        ("meals_per_day".into(), opt(c.meals_per_day, 0)),
+        ("day_places".into(), opt(c.day_places, 0)),
+        ("basic_beds".into(), opt(c.basic_beds, 0)),
+        ("social_workers".into(), opt(c.social_workers, 0)),
+    ]
 }
 
 /// Writes a JSON document, pretty-printed.
