@@ -219,6 +219,34 @@ pub fn propose(
         &|p| write_feature_collection(p, rows.clone().into_iter()),
         &mut files,
     )?;
+    // The plan's figures after the proposal: every circle and indicator measured again with
+    // the new sites (which carry no capacity figures: floor area and capacities count 0).
+    let after_cov = coverage::measure(&after, &plan.circles, after_ctx.as_ref(), &|_| {});
+    let after_ind = crate::indicators::compute(&after, &after_cov, &plan.standards, &[]);
+    let title = format!("{} — after the proposal", plan.name);
+    let md = crate::io::tables::markdown(&title, &after_ind, &after_cov);
+    write_step(
+        out_dir,
+        "indicators_after.md",
+        &|p| crate::io::tables::write_text(p, &md),
+        &mut files,
+    )?;
+    let long = crate::io::tables::indicator_records(&after_ind, &after_cov, &[]);
+    write_step(
+        out_dir,
+        "indicators_after.csv",
+        &|p| write_csv(p, &long),
+        &mut files,
+    )?;
+    let district_after: Vec<Value> = after_ind
+        .district
+        .provision
+        .iter()
+        .map(|i| json!({"indicator": i.key, "value": i.value, "target": i.target, "gap": i.gap, "met": i.met}))
+        .chain(after_ind.district.circles.iter().map(|c| {
+            json!({"indicator": format!("coverage_{}", c.circle), "value": c.share()})
+        }))
+        .collect();
     let table = before_after(study, &problem, &solution, &candidates, s);
     write_step(
         out_dir,
@@ -248,6 +276,7 @@ pub fn propose(
         "recheck": "coverage measured again with the new sites added: agrees",
         "min_per_subdistrict": s.min_per_subdistrict,
         "max_per_subdistrict": s.max_per_subdistrict,
+        "district_after": district_after,
     });
     Ok(Proposal {
         candidates,

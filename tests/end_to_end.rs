@@ -251,6 +251,22 @@ fn demo_runs_end_to_end_with_valid_outputs() {
         assert!(r[after].parse::<u32>().unwrap() >= 2, "{:?}", r);
     }
     assert_eq!(&rows[13][after], "26");
+    // The plan's figures after the proposal: 26 centres, 2 per sub-district, met.
+    let centres = siting["district_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "comprehensive_centres")
+        .unwrap();
+    assert_eq!(
+        (centres["value"].as_f64(), centres["met"].as_bool()),
+        (Some(26.0), Some(true))
+    );
+    let md_after = std::fs::read_to_string(out_dir.join("indicators_after.md")).unwrap();
+    assert!(
+        md_after.contains("| 社区综合为老服务中心 | 26.0 | 26.0 | – | ✓ |"),
+        "{md_after}"
+    );
     assert_eq!(summary["totals"]["aged_80_plus"], 60_900.0);
 }
 
