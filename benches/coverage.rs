@@ -2,62 +2,28 @@
 //! facilities at 1,000 m (target: under 1 s on 2 cores). Run with `cargo bench --bench
 //! coverage`; prints the figures.
 
+mod common;
+
 use std::time::Instant;
 
-use geo::Coord;
 use lifecircle::coverage::straight_line;
-use lifecircle::model::{
-    AgeBand, Capacity, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
-};
+use lifecircle::model::{AgeBand, FacilityKind};
 use lifecircle::standards::{Circle, Method, Reach, Require};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-fn loc(x: f64, y: f64) -> Location {
-    Location {
-        lon_lat: Coord { x: 0.0, y: 0.0 },
-        xy_m: Coord { x, y },
-    }
-}
 
 fn main() {
     let cells_n = 1_000_000;
     let facilities_n = 1_000;
     let side_m = 40_000.0; // a 40 km × 40 km city
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let cells: Vec<PopulationCell> = (0..cells_n)
-        .map(|i| PopulationCell {
-            id: i.to_string(),
-            location: loc(rng.gen_range(0.0..side_m), rng.gen_range(0.0..side_m)),
-            footprint: None,
-            counts: Counts {
-                residents: 100.0,
-                aged_60: 36.0,
-                aged_65: 29.0,
-                aged_80: 6.0,
-            },
-            subdistrict: None,
-            committee: None,
-        })
-        .collect();
-    let facilities: Vec<Facility> = (0..facilities_n)
-        .map(|i| Facility {
-            id: i.to_string(),
-            name: String::new(),
-            kind: FacilityKind::DayCare,
-            label: String::new(),
-            location: loc(rng.gen_range(0.0..side_m), rng.gen_range(0.0..side_m)),
-            capacity: Capacity::default(),
-            subdistrict_name: None,
-            subdistrict: None,
-            committee: None,
-        })
-        .collect();
-    let study = Study {
-        cells,
-        facilities,
-        ..Default::default()
-    };
+    let study = common::random_study(
+        &mut rng,
+        cells_n,
+        facilities_n,
+        FacilityKind::DayCare,
+        side_m,
+    );
     let circle = Circle {
         name: "day_centre".into(),
         label: "1000 m".into(),

@@ -2,13 +2,13 @@
 //! facilities and 1,000,000 population cells, 15-minute circle (15 min × 1.0 m/s = 900 m).
 //! Target: under 5 s and under 4 GiB on 2 cores. Run with `cargo bench --bench network`.
 
+mod common;
+
 use std::time::Instant;
 
 use geo::Coord;
 use lifecircle::coverage::{measure, NetworkContext};
-use lifecircle::model::{
-    AgeBand, Capacity, Counts, Facility, FacilityKind, Location, PopulationCell, Study,
-};
+use lifecircle::model::{AgeBand, FacilityKind};
 use lifecircle::network::{Segment, WalkGraph};
 use lifecircle::standards::{Circle, Method, Reach, Require};
 use rand::{Rng, SeedableRng};
@@ -24,13 +24,6 @@ fn peak_rss_gib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0)
-}
-
-fn loc(x: f64, y: f64) -> Location {
-    Location {
-        lon_lat: Coord { x: 0.0, y: 0.0 },
-        xy_m: Coord { x, y },
-    }
 }
 
 fn main() {
@@ -76,39 +69,13 @@ fn main() {
     let build_s = t.elapsed().as_secs_f64();
 
     let extent = side as f64 * spacing_m;
-    let cells: Vec<PopulationCell> = (0..1_000_000)
-        .map(|i| PopulationCell {
-            id: i.to_string(),
-            location: loc(rng.gen_range(0.0..extent), rng.gen_range(0.0..extent)),
-            footprint: None,
-            counts: Counts {
-                residents: 100.0,
-                aged_60: 36.0,
-                aged_65: 29.0,
-                aged_80: 6.0,
-            },
-            subdistrict: None,
-            committee: None,
-        })
-        .collect();
-    let facilities: Vec<Facility> = (0..5_000)
-        .map(|i| Facility {
-            id: i.to_string(),
-            name: String::new(),
-            kind: FacilityKind::ComprehensiveCentre,
-            label: String::new(),
-            location: loc(rng.gen_range(0.0..extent), rng.gen_range(0.0..extent)),
-            capacity: Capacity::default(),
-            subdistrict_name: None,
-            subdistrict: None,
-            committee: None,
-        })
-        .collect();
-    let study = Study {
-        cells,
-        facilities,
-        ..Default::default()
-    };
+    let study = common::random_study(
+        &mut rng,
+        1_000_000,
+        5_000,
+        FacilityKind::ComprehensiveCentre,
+        extent,
+    );
     let circle = Circle {
         name: "min15".into(),
         label: "15-minute".into(),
