@@ -204,11 +204,6 @@ impl WalkGraph {
         self.osm_ids.len()
     }
 
-    /// Index of the node with OSM id `id`.
-    pub fn node_of(&self, id: i64) -> Option<u32> {
-        self.osm_ids.iter().position(|&x| x == id).map(|i| i as u32)
-    }
-
     /// Neighbours of `node` with the segment joining them.
     pub fn neighbours(&self, node: u32) -> &[(u32, u32)] {
         &self.adjacency[self.offsets[node as usize]..self.offsets[node as usize + 1]]
