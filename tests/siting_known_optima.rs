@@ -67,15 +67,18 @@ fn pmed(n: u32) -> (Problem, usize) {
     (problem(vec![1.0; v], pairs, f64::INFINITY), p)
 }
 
+/// OR-Library's published optima of pmed1–pmed5.
+const PMED_OPTIMA: [(u32, f64); 5] = [
+    (1, 5819.0),
+    (2, 4093.0),
+    (3, 4250.0),
+    (4, 3034.0),
+    (5, 1355.0),
+];
+
 #[test]
 fn orlib_pmed1_to_pmed5_reach_the_published_optima() {
-    for (n, optimum) in [
-        (1, 5819.0),
-        (2, 4093.0),
-        (3, 4250.0),
-        (4, 3034.0),
-        (5, 1355.0),
-    ] {
+    for (n, optimum) in PMED_OPTIMA {
         let (pb, p) = pmed(n);
         let s = solve(&pb, Model::PMedian { p }, 20_000).unwrap();
         assert_eq!(s.open.len(), p);
@@ -181,13 +184,7 @@ fn spopt_san_francisco_mclp_pmedian_lscp() {
 #[test]
 fn highs_agrees_on_the_known_optima() {
     use lifecircle::siting::milp;
-    for (n, optimum) in [
-        (1, 5819.0),
-        (2, 4093.0),
-        (3, 4250.0),
-        (4, 3034.0),
-        (5, 1355.0),
-    ] {
+    for (n, optimum) in PMED_OPTIMA {
         let (pb, p) = pmed(n);
         let s = milp::solve(&pb, Model::PMedian { p }).unwrap();
         assert_eq!(s.objective, optimum, "pmed{n}");

@@ -2,15 +2,19 @@
 //! and people-weighted distributions of the distance to the nearest facility.
 
 use crate::coverage::Catchments;
-use crate::model::FacilityKind;
+use crate::model::{Capacity, FacilityKind};
 
-/// The supply measure 2SFCA uses for a kind, and its unit: the capacity the plans count.
-pub fn supply_measure(kind: FacilityKind) -> (&'static str, &'static str) {
+/// The capacity figure 2SFCA uses as a kind's supply, and its unit: the capacity the plans
+/// count for it.
+pub type SupplyMeasure = (fn(&Capacity) -> Option<f64>, &'static str);
+
+/// The supply measure of `kind`.
+pub fn supply_measure(kind: FacilityKind) -> SupplyMeasure {
     match kind {
-        FacilityKind::DayCare => ("day_places", "day-care places"),
-        FacilityKind::MealPoint => ("meals_per_day", "meals per day"),
-        FacilityKind::NursingHome | FacilityKind::CareHome => ("beds", "beds"),
-        _ => ("floor_area_m2", "m² of floor area"),
+        FacilityKind::DayCare => (|c| c.day_places, "day-care places"),
+        FacilityKind::MealPoint => (|c| c.meals_per_day, "meals per day"),
+        FacilityKind::NursingHome | FacilityKind::CareHome => (|c| c.beds, "beds"),
+        _ => (|c| c.floor_area_m2, "m² of floor area"),
     }
 }
 

@@ -150,13 +150,8 @@ pub fn cell_access(
             };
             let age_band = widest.circle.age_band;
             let of_kind: Vec<_> = study.facilities.iter().filter(|f| f.kind == kind).collect();
-            let (field, unit) = supply_measure(kind);
-            let value = |f: &crate::model::Facility| match field {
-                "day_places" => f.capacity.day_places,
-                "meals_per_day" => f.capacity.meals_per_day,
-                "beds" => f.capacity.beds,
-                _ => f.capacity.floor_area_m2,
-            };
+            let (measure, unit) = supply_measure(kind);
+            let value = |f: &crate::model::Facility| measure(&f.capacity);
             let has_capacity = of_kind.iter().any(|f| value(f).is_some());
             let supply: Vec<f64> = of_kind
                 .iter()
