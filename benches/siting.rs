@@ -48,6 +48,7 @@ fn main() {
         max_per_group: vec![],
         forced: vec![false; m],
         excluded: vec![false; m],
+        capacities: None,
     };
     // Root Lagrangian bound only, then with a branch and bound of up to 60 nodes.
     for node_limit in [0, 60] {

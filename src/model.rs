@@ -338,6 +338,8 @@ pub struct Candidate {
     pub id: String,
     pub location: Location,
     pub subdistrict: Option<usize>,
+    /// People a new facility here can serve, when the candidate layer says.
+    pub capacity: Option<f64>,
 }
 
 /// Everything one analysis works on, already projected and cross-referenced.

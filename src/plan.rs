@@ -107,6 +107,10 @@ pub struct SitingSection {
     pub force: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Capacity of each new site: the people of the circle's age band it can serve
+    /// (capacitated variants; demand may be split between sites). A candidate layer's
+    /// `capacity` field overrides it per site. Default: no limit.
+    pub capacity_per_site: Option<f64>,
     /// Branch-and-bound nodes allowed to close the optimality gap.
     #[serde(default = "default_node_limit")]
     pub node_limit: usize,
@@ -133,7 +137,12 @@ fn default_node_limit() -> usize {
 }
 
 /// Logical fields of a candidate layer and their default names in the file.
-pub const CANDIDATE_FIELDS: [(&str, &str); 3] = [("id", "id"), ("lon", "lon"), ("lat", "lat")];
+pub const CANDIDATE_FIELDS: [(&str, &str); 4] = [
+    ("id", "id"),
+    ("lon", "lon"),
+    ("lat", "lat"),
+    ("capacity", "capacity"),
+];
 
 /// The resolved `[siting]`.
 #[derive(Debug, Clone)]
@@ -150,6 +159,8 @@ pub struct Siting {
     pub candidate_spacing_m: f64,
     pub force: Vec<String>,
     pub exclude: Vec<String>,
+    /// Capacity of each new site in people of the circle's age band (`None`: no limit).
+    pub capacity_per_site: Option<f64>,
     pub node_limit: usize,
     pub solver: SitingSolver,
 }
@@ -737,6 +748,14 @@ fn resolve_siting(
     if !(sec.candidate_spacing_m.is_finite() && sec.candidate_spacing_m > 0.0) {
         return Err(r.invalid("siting.candidate_spacing_m", "expected metres > 0"));
     }
+    if let Some(c) = sec.capacity_per_site {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(r.invalid(
+                "siting.capacity_per_site",
+                format!("{c}: expected people > 0"),
+            ));
+        }
+    }
     let candidates = sec
         .candidates
         .as_ref()
@@ -760,6 +779,7 @@ fn resolve_siting(
         candidate_spacing_m: sec.candidate_spacing_m,
         force: sec.force.clone(),
         exclude: sec.exclude.clone(),
+        capacity_per_site: sec.capacity_per_site,
         node_limit: sec.node_limit,
         solver: sec.solver,
     })

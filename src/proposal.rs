@@ -15,7 +15,7 @@ use crate::model::{Candidate, Capacity, Facility, Location, Study};
 use crate::pipeline::{write_step, RunError};
 use crate::plan::{Plan, Siting, SitingModel};
 use crate::siting::study_problem::{build_problem, generate_candidates};
-use crate::siting::{evaluate, solve, Model, Solution};
+use crate::siting::{capacitated, evaluate, solve, Model, Solution};
 use crate::standards::Method;
 use crate::study::AreaIndex;
 
@@ -47,13 +47,17 @@ fn candidates(
         let index = AreaIndex::new(&study.subdistricts);
         return read_candidates(layer)?
             .into_iter()
-            .map(|(id, lon_lat)| {
-                let (x, y) = projection.from_wgs84(lon_lat.x, lon_lat.y)?;
+            .map(|c| {
+                let (x, y) = projection.from_wgs84(c.lon_lat.x, c.lon_lat.y)?;
                 let xy_m = Coord { x, y };
                 Ok(Candidate {
-                    id,
-                    location: Location { lon_lat, xy_m },
+                    id: c.id,
+                    location: Location {
+                        lon_lat: c.lon_lat,
+                        xy_m,
+                    },
                     subdistrict: index.area_of(xy_m),
+                    capacity: c.capacity,
                 })
             })
             .collect();
@@ -120,6 +124,7 @@ pub fn propose(
         s.max_per_subdistrict,
         &s.force,
         &s.exclude,
+        s.capacity_per_site,
     );
     let model = match s.model {
         SitingModel::Mclp => Model::MaxCover { p: s.p },
@@ -171,16 +176,35 @@ pub fn propose(
         }
         recheck.weighted_distance += w * d.min(reach);
     }
-    let e = &solution.evaluation;
-    let tol = 1e-4 * e.total_weight.max(1.0);
-    if (recheck.covered_weight - e.covered_weight).abs() > tol
-        || (recheck.weighted_distance - e.weighted_distance).abs()
-            > 1e-4 * e.weighted_distance.max(1.0)
+    // Within reach, whatever the capacities: the re-measured figures must agree with the
+    // solver's data.
+    let reach_only = evaluate(&problem.without_capacities(), &solution.open);
+    let tol = 1e-4 * reach_only.total_weight.max(1.0);
+    if (recheck.covered_weight - reach_only.covered_weight).abs() > tol
+        || (recheck.weighted_distance - reach_only.weighted_distance).abs()
+            > 1e-4 * reach_only.weighted_distance.max(1.0)
     {
         return Err(RunError::Recheck(format!(
             "the solution covers {:.1} by the solver's data but {:.1} when measured again",
-            e.covered_weight, recheck.covered_weight
+            reach_only.covered_weight, recheck.covered_weight
         )));
+    }
+    // With capacities: the allocation behind the objective is checked flow by flow.
+    let e = &solution.evaluation;
+    let allocation = problem
+        .capacities
+        .as_ref()
+        .map(|_| capacitated::allocate(&problem, &solution.open, capacitated::Goal::Cover));
+    if let Some(a) = &allocation {
+        let cost = capacitated::check(&problem, &solution.open, a, capacitated::Goal::Cover)
+            .map_err(|why| RunError::Recheck(format!("the allocation is infeasible: {why}")))?;
+        let covered = evaluate(&problem, &[]).covered_weight - cost;
+        if (covered - e.covered_weight).abs() > tol {
+            return Err(RunError::Recheck(format!(
+                "the allocation serves {covered:.1} but the solution states {:.1}",
+                e.covered_weight
+            )));
+        }
     }
 
     // Rank order: marginal gains as the sites are added one by one.
@@ -209,6 +233,19 @@ pub fn propose(
             ),
             ("circle".into(), Field::Text(circle.name.clone())),
         ];
+        let mut record = record;
+        if let (Some(caps), Some(a)) = (&problem.capacities, &allocation) {
+            let cap = caps[j];
+            record.push((
+                "capacity".into(),
+                if cap.is_finite() {
+                    Field::Num(cap, 1)
+                } else {
+                    Field::Null
+                },
+            ));
+            record.push(("served".into(), Field::Num(a.served[rank], 1)));
+        }
         rows.push((point_json(c.location.lon_lat), record));
         prev = now;
     }
@@ -247,7 +284,14 @@ pub fn propose(
             json!({"indicator": format!("coverage_{}", c.circle), "value": c.share()})
         }))
         .collect();
-    let table = before_after(study, &problem, &solution, &candidates, s);
+    let table = before_after(
+        study,
+        &problem,
+        &solution,
+        allocation.as_ref(),
+        &candidates,
+        s,
+    );
     write_step(
         out_dir,
         "siting_before_after.csv",
@@ -273,7 +317,13 @@ pub fn propose(
         "covered_before": evaluate(&problem, &[]).covered_weight,
         "covered_after": recheck.covered_weight,
         "people": e.total_weight,
-        "recheck": "coverage measured again with the new sites added: agrees",
+        "recheck": if allocation.is_some() {
+            "coverage measured again with the new sites added: agrees; allocation within capacities checked flow by flow"
+        } else {
+            "coverage measured again with the new sites added: agrees"
+        },
+        "capacity_per_site": s.capacity_per_site,
+        "served_by_new_sites": solution.served.as_ref().map(|v| v.iter().sum::<f64>()),
         "min_per_subdistrict": s.min_per_subdistrict,
         "max_per_subdistrict": s.max_per_subdistrict,
         "district_after": district_after,
@@ -293,6 +343,7 @@ fn before_after(
     study: &Study,
     problem: &crate::siting::Problem,
     solution: &Solution,
+    allocation: Option<&capacitated::Allocation>,
     candidates: &[Candidate],
     s: &Siting,
 ) -> Vec<Record> {
@@ -307,6 +358,12 @@ fn before_after(
     // Index n is the district.
     let mut people = vec![0.0; n + 1];
     let mut cov = vec![(0.0, 0.0); n + 1];
+    // With capacities: covered before plus what the new sites serve within capacity.
+    let mut served = vec![0.0; n + 1];
+    let mut served_new = vec![0.0; study.cells.len()];
+    for &(i, _, amount) in allocation.map_or(&[][..], |a| &a.flows[..]) {
+        served_new[i as usize] += amount;
+    }
     let mut sites = vec![(0usize, 0usize); n + 1];
     for (i, c) in study.cells.iter().enumerate() {
         let w = problem.weights[i];
@@ -314,7 +371,9 @@ fn before_after(
             people[k] += w;
             if before[i] <= problem.reach_m {
                 cov[k].0 += w;
+                served[k] += w;
             }
+            served[k] += served_new[i];
             if after[i] <= problem.reach_m {
                 cov[k].1 += w;
             }
@@ -366,6 +425,20 @@ fn before_after(
                 ("share_before".into(), opt(share(cov[k].0))),
                 ("share_after".into(), opt(share(cov[k].1))),
             ]
+            .into_iter()
+            .chain(
+                allocation
+                    .is_some()
+                    .then(|| {
+                        [
+                            ("served_after".into(), Field::Num(served[k], 1)),
+                            ("share_served_after".into(), opt(share(served[k]))),
+                        ]
+                    })
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect()
         })
         .collect()
 }

@@ -461,3 +461,48 @@ kinds = ["day_care"]
         "{warnings}"
     );
 }
+
+/// The demo's siting with a capacity of 6,000 people aged 60+ per new centre: no site
+/// serves more, the allocation is re-checked flow by flow, and the tables say what is
+/// served as well as what lies within reach.
+#[test]
+fn capacitated_siting_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let district = demo::generate().unwrap();
+    let plan_path = write_demo(&district, &dir.path().join("data"), "../out").unwrap();
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    let text = text.replace("p = 10\n", "p = 10\ncapacity_per_site = 6000\n");
+    std::fs::write(&plan_path, text).unwrap();
+    let plan = Plan::load(&plan_path).unwrap();
+    let out = run(&plan, &plan.output_dir, &Silent).unwrap();
+    let proposal = out.proposal.as_ref().unwrap();
+    let served = proposal.solution.served.as_ref().unwrap();
+    assert_eq!(served.len(), 10);
+    assert!(served.iter().all(|&s| s <= 6000.0 + 1e-6), "{served:?}");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(plan.output_dir.join("summary.json")).unwrap())
+            .unwrap();
+    let siting = &summary["siting"];
+    let before = siting["covered_before"].as_f64().unwrap();
+    let served_new = siting["served_by_new_sites"].as_f64().unwrap();
+    // The objective is what existing centres cover plus what the new ones serve.
+    assert!((before + served_new - proposal.solution.objective).abs() < 1e-6);
+    // Capacity binds: the sites serve less than the people their catchments hold.
+    assert!(proposal.recheck.covered_weight > proposal.solution.objective + 1.0);
+    assert!(proposal.solution.objective <= proposal.solution.bound + 1e-6);
+    let sites: Value = serde_json::from_slice(
+        &std::fs::read(plan.output_dir.join("proposed_sites.geojson")).unwrap(),
+    )
+    .unwrap();
+    for f in sites["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        assert_eq!(p["capacity"], 6000.0);
+        assert!(p["served"].as_f64().unwrap() <= 6000.0 + 1e-6);
+    }
+    let mut t = csv::Reader::from_path(plan.output_dir.join("siting_before_after.csv")).unwrap();
+    let h = t.headers().unwrap().clone();
+    let col = h.iter().position(|c| c == "served_after").unwrap();
+    let rows: Vec<csv::StringRecord> = t.records().map(Result::unwrap).collect();
+    let district_served: f64 = rows[13][col].parse().unwrap();
+    assert!((district_served - proposal.solution.objective).abs() < 0.1);
+}

@@ -26,6 +26,7 @@ fn problem(weights: Vec<f64>, pairs: Vec<Vec<(u32, f64)>>, reach_m: f64) -> Prob
         max_per_group: vec![],
         forced: vec![false; m],
         excluded: vec![false; m],
+        capacities: None,
     }
 }
 

@@ -452,19 +452,37 @@ pub fn read_inputs(plan: &Plan) -> Result<(Inputs, Skipped), ReadError> {
     ))
 }
 
-/// Reads a candidate-site layer: points with an id, converted to WGS84.
-pub fn read_candidates(layer: &Layer) -> Result<Vec<(String, Coord<f64>)>, ReadError> {
+/// A candidate site as read: id, WGS84 position, and its capacity when the layer has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateRecord {
+    pub id: String,
+    pub lon_lat: Coord<f64>,
+    /// Demand weight a new facility there can serve (the `capacity` field), if given.
+    pub capacity: Option<f64>,
+}
+
+/// Reads a candidate-site layer: points with an id (and optionally a capacity), converted
+/// to WGS84.
+pub fn read_candidates(layer: &Layer) -> Result<Vec<CandidateRecord>, ReadError> {
     let located = read_located(layer)?;
     let table = &located.table;
     require_columns(layer, table, &["id"])?;
     let ids = ids(layer, table)?;
+    let capacity_field = optional_field(layer, table, "capacity")?;
     table
         .rows
         .iter()
         .zip(located.geometries)
         .zip(ids)
         .map(|((row, g), id)| match g {
-            Geometry::Point(p) => Ok((id, p.0)),
+            Geometry::Point(p) => Ok(CandidateRecord {
+                id,
+                lon_lat: p.0,
+                capacity: capacity_field
+                    .map(|f| table.number(row, f, false))
+                    .transpose()?
+                    .flatten(),
+            }),
             _ => Err(ReadError::at(
                 &table.file,
                 &row.location,

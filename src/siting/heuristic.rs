@@ -74,7 +74,7 @@ fn gain(problem: &Problem, model: Model, k: usize, current: impl Fn(usize) -> f6
         .sum()
 }
 
-fn group_counts(problem: &Problem, open: &[usize]) -> Vec<usize> {
+pub fn group_counts(problem: &Problem, open: &[usize]) -> Vec<usize> {
     let mut per = vec![0usize; problem.group_count()];
     for &j in open {
         if let Some(g) = problem.groups[j] {
@@ -84,14 +84,53 @@ fn group_counts(problem: &Problem, open: &[usize]) -> Vec<usize> {
     per
 }
 
+/// The marginal value of opening a candidate, as a greedy construction sees it.
+pub trait Marginal {
+    /// Value added by opening candidate `k` now.
+    fn gain(&self, k: usize) -> f64;
+    /// Records that candidate `k` is open.
+    fn add(&mut self, k: usize);
+}
+
+/// Uncapacitated gains: each demand point's distance to its nearest open site.
+struct Nearest<'a> {
+    problem: &'a Problem,
+    model: Model,
+    best: Vec<f64>,
+}
+
+impl Marginal for Nearest<'_> {
+    fn gain(&self, k: usize) -> f64 {
+        gain(self.problem, self.model, k, |i| self.best[i])
+    }
+    fn add(&mut self, k: usize) {
+        for &(i, d) in &self.problem.pairs[k] {
+            let i = i as usize;
+            self.best[i] = self.best[i].min(d);
+        }
+    }
+}
+
 /// Greedy construction of `p` sites: forced sites first, then the best site in each group
 /// still short of its minimum, then the best site overall within the group maximums.
 /// Ties go to the lower candidate index.
 pub fn greedy(problem: &Problem, model: Model, p: usize) -> Vec<usize> {
+    let mut nearest = Nearest {
+        problem,
+        model,
+        best: problem.existing_m.clone(),
+    };
+    greedy_by(problem, p, &mut nearest)
+}
+
+/// Greedy construction of `p` sites under the side constraints, by the gains of `value`.
+pub fn greedy_by(problem: &Problem, p: usize, value: &mut impl Marginal) -> Vec<usize> {
     let mut open: Vec<usize> = (0..problem.candidates())
         .filter(|&j| problem.forced[j])
         .collect();
-    let mut best = state(problem, &open).best1;
+    for &j in &open {
+        value.add(j);
+    }
     while open.len() < p {
         let per = group_counts(problem, &open);
         let short: Vec<bool> = (0..problem.group_count())
@@ -112,23 +151,20 @@ pub fn greedy(problem: &Problem, model: Model, p: usize) -> Vec<usize> {
                     continue;
                 }
             }
-            let v = gain(problem, model, k, |i| best[i]);
+            let v = value.gain(k);
             if pick.is_none_or(|(_, b)| v > b) {
                 pick = Some((k, v));
             }
         }
         let Some((k, _)) = pick else { break };
-        for &(i, d) in &problem.pairs[k] {
-            let i = i as usize;
-            best[i] = best[i].min(d);
-        }
+        value.add(k);
         open.push(k);
     }
     open
 }
 
 /// Whether swapping `out` for `inn` keeps the group constraints.
-fn swap_ok(problem: &Problem, per: &[usize], out: usize, inn: usize) -> bool {
+pub fn swap_ok(problem: &Problem, per: &[usize], out: usize, inn: usize) -> bool {
     let (go, gi) = (problem.groups[out], problem.groups[inn]);
     if go == gi {
         return true;

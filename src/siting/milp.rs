@@ -5,7 +5,7 @@
 
 use highs::{ColProblem, HighsModelStatus, Row, Sense};
 
-use super::{evaluate, Model, Problem, SitingError, Solution};
+use super::{Model, Problem, SitingError, Solution};
 
 /// Per-group rows (min..=max new sites) and the cardinality row, when `p` is fixed.
 fn side_rows(pb: &mut ColProblem, problem: &Problem, p: Option<usize>) -> (Option<Row>, Vec<Row>) {
@@ -32,6 +32,9 @@ fn site_bounds(problem: &Problem, j: usize) -> std::ops::RangeInclusive<f64> {
 
 /// Solves `model` to optimality with HiGHS (relative MIP gap 0).
 pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
+    if problem.capacities.is_some() {
+        return solve_capacitated(problem, model);
+    }
     let n = problem.weights.len();
     let r = problem.reach_m;
     let mut pb = ColProblem::default();
@@ -128,6 +131,19 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
             }
         }
     }
+    let (columns, value) = optimise(pb, sense, p)?;
+    let open: Vec<usize> = (0..problem.candidates())
+        .filter(|&j| columns[j] > 0.5)
+        .collect();
+    Ok(optimal(problem, model, open, value))
+}
+
+/// Runs HiGHS to optimality and returns the column values and the objective value.
+fn optimise(
+    pb: ColProblem,
+    sense: Sense,
+    p: Option<usize>,
+) -> Result<(Vec<f64>, f64), SitingError> {
     let mut m = pb.optimise(sense);
     m.make_quiet();
     m.set_option("mip_rel_gap", 0.0);
@@ -139,23 +155,153 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
             why: format!("HiGHS ends with status {:?}", solved.status()),
         });
     }
-    let columns = solved.get_solution().columns().to_vec();
+    Ok((
+        solved.get_solution().columns().to_vec(),
+        solved.objective_value(),
+    ))
+}
+
+/// The solution `open`, re-evaluated from the data (with capacities, by the exact
+/// allocation). The bound is HiGHS's own optimal value, so the gap states how far the
+/// independent re-evaluation is from what the solver proved (0 when they agree).
+fn optimal(problem: &Problem, model: Model, open: Vec<usize>, highs_value: f64) -> Solution {
+    // The MCLP formulations count only demand that existing facilities leave uncovered.
+    let covered_now: f64 = problem
+        .weights
+        .iter()
+        .zip(&problem.existing_m)
+        .filter(|(_, &e)| e <= problem.reach_m)
+        .map(|(w, _)| w)
+        .sum();
+    let bound = match model {
+        Model::SetCover { .. } => highs_value.round(),
+        Model::MaxCover { .. } => highs_value + covered_now,
+        Model::PMedian { .. } => highs_value,
+    };
+    super::finish(
+        problem,
+        model,
+        open,
+        bound,
+        "HiGHS MILP, optimal (relative MIP gap 0)".into(),
+    )
+}
+
+/// Capacitated formulations: x_ij ∈ [0, 1] is the share of demand i served by new site j;
+/// Σ_i w_i x_ij ≤ C_j y_j; x_ij ≤ y_j (a tighter relaxation); existing facilities keep
+/// serving what they reach. MCLP maximises Σ w_i x_ij over demand no existing facility
+/// covers (Σ_j x_ij ≤ 1); p-median minimises Σ w_i d_ij x_ij + w_i·base_i·x_i0 with
+/// Σ_j x_ij + x_i0 = 1; LSCP minimises Σ y_j with the served weight at least the target.
+fn solve_capacitated(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
+    let caps = problem.capacities.as_ref().expect("capacitated");
+    let n = problem.weights.len();
+    let r = problem.reach_m;
+    let mut pb = ColProblem::default();
+    let (sense, p) = match model {
+        Model::MaxCover { p } => (Sense::Maximise, Some(p)),
+        Model::PMedian { p } => (Sense::Minimise, Some(p)),
+        Model::SetCover { .. } => (Sense::Minimise, None),
+    };
+    if let Some(p) = p {
+        problem.check_p(p)?;
+    }
+    if !r.is_finite() {
+        return Err(SitingError::Infeasible {
+            p: p.unwrap_or(0),
+            why: "capacitated models need a finite reach".into(),
+        });
+    }
+    let (card, groups) = side_rows(&mut pb, problem, p);
+    let distance = matches!(model, Model::PMedian { .. });
+    // Which (candidate, demand) pairs may carry flow.
+    let usable = |i: usize, d: f64| {
+        if distance {
+            d < problem.existing_m[i].min(r)
+        } else {
+            problem.existing_m[i] > r && d <= r
+        }
+    };
+    let demand_rows: Vec<Row> = (0..n)
+        .map(|_| {
+            if distance {
+                pb.add_row(1.0..=1.0)
+            } else {
+                pb.add_row(..=1.0)
+            }
+        })
+        .collect();
+    let cap_rows: Vec<Row> = (0..problem.candidates())
+        .map(|_| pb.add_row(..=0.0))
+        .collect();
+    let target = match model {
+        Model::SetCover { share } => {
+            let total: f64 = problem.weights.iter().sum();
+            let already: f64 = problem
+                .weights
+                .iter()
+                .zip(&problem.existing_m)
+                .filter(|(_, &e)| e <= r)
+                .map(|(w, _)| w)
+                .sum();
+            let need = share * (total - problem.uncoverable_weight()) - already;
+            Some(pb.add_row(need - 1e-6 * total.max(1.0)..))
+        }
+        _ => None,
+    };
+    let links: Vec<Vec<Option<Row>>> = problem
+        .pairs
+        .iter()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .map(|&(i, d)| usable(i as usize, d).then(|| pb.add_row(..=0.0)))
+                .collect()
+        })
+        .collect();
+    for j in 0..problem.candidates() {
+        let cap = if caps[j].is_finite() {
+            caps[j]
+        } else {
+            problem.weights.iter().sum::<f64>()
+        };
+        let mut f: Vec<(Row, f64)> = vec![(cap_rows[j], -cap)];
+        f.extend(links[j].iter().flatten().map(|&l| (l, -1.0)));
+        f.extend(card.map(|c| (c, 1.0)));
+        f.extend(problem.groups[j].map(|g| (groups[g], 1.0)));
+        let cost = if matches!(model, Model::SetCover { .. }) {
+            1.0
+        } else {
+            0.0
+        };
+        pb.add_integer_column(cost, site_bounds(problem, j), f);
+    }
+    for (j, pairs) in problem.pairs.iter().enumerate() {
+        for (k, &(i, d)) in pairs.iter().enumerate() {
+            let Some(link) = links[j][k] else { continue };
+            let w = problem.weights[i as usize];
+            let cost = match model {
+                Model::MaxCover { .. } => w,
+                Model::PMedian { .. } => w * d,
+                Model::SetCover { .. } => 0.0,
+            };
+            let mut f = vec![
+                (demand_rows[i as usize], 1.0),
+                (cap_rows[j], w),
+                (link, 1.0),
+            ];
+            f.extend(target.map(|t| (t, w)));
+            pb.add_column(cost, 0.0..=1.0, f);
+        }
+    }
+    if distance {
+        for (i, &row) in demand_rows.iter().enumerate() {
+            let base = problem.existing_m[i].min(r);
+            pb.add_column(problem.weights[i] * base, 0.0..=1.0, [(row, 1.0)]);
+        }
+    }
+    let (columns, value) = optimise(pb, sense, p)?;
     let open: Vec<usize> = (0..problem.candidates())
         .filter(|&j| columns[j] > 0.5)
         .collect();
-    let evaluation = evaluate(problem, &open);
-    let objective = match model {
-        Model::MaxCover { .. } => evaluation.covered_weight,
-        Model::SetCover { .. } => open.len() as f64,
-        Model::PMedian { .. } => evaluation.weighted_distance,
-    };
-    Ok(Solution {
-        model,
-        open,
-        objective,
-        bound: objective,
-        gap: 0.0,
-        method: "HiGHS MILP, optimal (relative MIP gap 0)".into(),
-        evaluation,
-    })
+    Ok(optimal(problem, model, open, value))
 }

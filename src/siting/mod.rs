@@ -8,13 +8,14 @@
 //!   reach count as the reach: "too far" is capped, not infinite).
 //!
 //! Side constraints: minimum and maximum new sites per group (sub-district), forced and
-//! excluded candidates. Distances come sparse: per candidate only the demand points within
+//! excluded candidates, and optionally a capacity per new site ([`capacitated`]). Distances come sparse: per candidate only the demand points within
 //! reach. Solutions come from greedy construction plus swap interchange (Teitz–Bart); a
 //! Lagrangian relaxation gives a bound, so every answer states its optimality gap, and a
 //! branch and bound on the Lagrangian bound closes the gap where the instance is small
 //! enough. Every solution is re-evaluated from the data by [`evaluate`], independently of
 //! how it was found.
 
+pub mod capacitated;
 pub mod heuristic;
 pub mod lagrangian;
 #[cfg(feature = "highs")]
@@ -70,6 +71,9 @@ pub struct Problem {
     /// Candidates that must / must not be opened.
     pub forced: Vec<bool>,
     pub excluded: Vec<bool>,
+    /// Per candidate: the demand weight a new site there can serve (capacitated variants);
+    /// `None`: no limit.
+    pub capacities: Option<Vec<f64>>,
 }
 
 /// Why a problem cannot be solved.
@@ -82,6 +86,14 @@ pub enum SitingError {
 }
 
 impl Problem {
+    /// The same instance without capacities (its bounds hold for the capacitated one).
+    pub fn without_capacities(&self) -> Problem {
+        Problem {
+            capacities: None,
+            ..self.clone()
+        }
+    }
+
     /// Number of candidates.
     pub fn candidates(&self) -> usize {
         self.pairs.len()
@@ -191,8 +203,12 @@ pub struct Evaluation {
     pub total_weight: f64,
 }
 
-/// Evaluates opening `open` (candidate indices) from the raw pairs and existing distances.
+/// Evaluates opening `open` (candidate indices) from the raw pairs and existing distances;
+/// with capacities, from the optimal allocation within them.
 pub fn evaluate(problem: &Problem, open: &[usize]) -> Evaluation {
+    if problem.capacities.is_some() {
+        return capacitated::evaluate(problem, open);
+    }
     let mut best = problem.existing_m.clone();
     for &j in open {
         for &(i, d) in &problem.pairs[j] {
@@ -232,6 +248,9 @@ pub struct Solution {
     /// How it was found and proven.
     pub method: String,
     pub evaluation: Evaluation,
+    /// With capacities: per open site (same order), the weight it serves in the optimal
+    /// allocation for the model's objective.
+    pub served: Option<Vec<f64>>,
 }
 
 /// Relative gap between an objective and a bound.
@@ -250,6 +269,10 @@ pub fn relative_gap(objective: f64, bound: f64) -> f64 {
 /// Solves `model`: heuristic, Lagrangian bound, and (for p-median and MCLP) branch and
 /// bound within `node_limit` nodes when a gap remains.
 pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solution, SitingError> {
+    if problem.capacities.is_some() {
+        let (open, bound, method) = capacitated::solve(problem, model)?;
+        return Ok(finish(problem, model, open, bound, method));
+    }
     match model {
         Model::MaxCover { p } | Model::PMedian { p } => {
             problem.check_p(p)?;
@@ -271,7 +294,7 @@ pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solut
     }
 }
 
-fn finish(
+pub(crate) fn finish(
     problem: &Problem,
     model: Model,
     open: Vec<usize>,
@@ -284,8 +307,13 @@ fn finish(
         Model::SetCover { .. } => open.len() as f64,
         Model::PMedian { .. } => evaluation.weighted_distance,
     };
+    let served = problem
+        .capacities
+        .as_ref()
+        .map(|_| capacitated::allocate(problem, &open, capacitated::Goal::of(model)).served);
     Solution {
         model,
+        served,
         gap: relative_gap(objective, bound),
         open,
         objective,
@@ -321,6 +349,7 @@ mod tests {
             max_per_group: vec![None, None],
             forced: vec![false; 6],
             excluded: vec![false; 6],
+            capacities: None,
         }
     }
 

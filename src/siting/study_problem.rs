@@ -39,6 +39,7 @@ pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -
                 id: format!("G{ix}_{iy}"),
                 location: points[k],
                 subdistrict: sub,
+                capacity: None,
             })
         })
         .collect()
@@ -47,7 +48,9 @@ pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -
 /// The instance for siting `kind` with the reach, method and age band of `circle`:
 /// demand = the cells' people of the band; existing facilities of the kind fixed open (their
 /// distances from `coverage`); `catchments` per candidate; at least `min_total` and at most
-/// `max_total` facilities of the kind per sub-district, existing ones included.
+/// `max_total` facilities of the kind per sub-district, existing ones included. With
+/// `capacity_per_site`, or when some candidate has its own capacity, the instance is
+/// capacitated (a candidate's own capacity first, else `capacity_per_site`, else no limit).
 #[allow(clippy::too_many_arguments)]
 pub fn build_problem(
     study: &Study,
@@ -60,6 +63,7 @@ pub fn build_problem(
     max_total: Option<usize>,
     force: &[String],
     exclude: &[String],
+    capacity_per_site: Option<f64>,
 ) -> Problem {
     let nearest = coverage
         .nearest_for(kind)
@@ -96,5 +100,13 @@ pub fn build_problem(
             .collect(),
         forced: candidates.iter().map(|c| force.contains(&c.id)).collect(),
         excluded: candidates.iter().map(|c| exclude.contains(&c.id)).collect(),
+        capacities: (capacity_per_site.is_some()
+            || candidates.iter().any(|c| c.capacity.is_some()))
+        .then(|| {
+            candidates
+                .iter()
+                .map(|c| c.capacity.or(capacity_per_site).unwrap_or(f64::INFINITY))
+                .collect()
+        }),
     }
 }
