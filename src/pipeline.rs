@@ -53,6 +53,8 @@ pub enum RunError {
     Siting(crate::siting::SitingError),
     #[error("siting: the independent re-check failed: {0}")]
     Recheck(String),
+    #[error("maps: {0}")]
+    Font(String),
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,
@@ -189,6 +191,23 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
             Some(p)
         }
     };
+    let drawn = if plan.report.maps {
+        progress.begin("drawing maps", 0);
+        let d = crate::report::draw_maps(
+            plan,
+            &study,
+            &coverage,
+            &indicators,
+            proposal.as_ref(),
+            &projection,
+            out_dir,
+        )?;
+        progress.end();
+        files.extend(d.files.iter().cloned());
+        Some(d)
+    } else {
+        None
+    };
     let network_summary = network
         .as_ref()
         .zip(context.as_ref())
@@ -213,6 +232,13 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     );
     let mut summary = summary;
     summary["siting"] = proposal.as_ref().map_or(Value::Null, |p| p.summary.clone());
+    if let Some(d) = &drawn {
+        summary["maps"] = d.summary();
+        summary["report"] = json!("report.html");
+        if let (Some(w), Some(list)) = (&d.warning, summary["warnings"].as_array_mut()) {
+            list.push(json!(w));
+        }
+    }
     let summary_path = out_dir.join("summary.json");
     write_json(&summary_path, &summary).map_err(|source| RunError::Write {
         path: summary_path.clone(),
@@ -220,6 +246,9 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     })?;
     progress.end();
     files.push(summary_path);
+    if let Some(d) = &drawn {
+        crate::report::write_report(&summary, &md, proposal.as_ref(), d, out_dir, &mut files)?;
+    }
     Ok(Outcome {
         study,
         coverage,

@@ -44,6 +44,8 @@ pub struct PlanFile {
     pub committees: Option<LayerSection>,
     pub network: Option<NetworkSection>,
     pub siting: Option<SitingSection>,
+    #[serde(default)]
+    pub report: ReportSection,
     /// Walking speed per age band (`all`, `60+`, `65+`, `80+`), m/s.
     #[serde(default)]
     pub walking_speed_m_per_s: BTreeMap<String, f64>,
@@ -64,6 +66,38 @@ pub struct NetworkSection {
 
 fn default_max_snap_m() -> f64 {
     300.0
+}
+
+/// `[report]`: maps and the HTML report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Draw the maps (PNG, SVG) and write report.html. Default true.
+    #[serde(default = "default_true")]
+    pub maps: bool,
+    /// Font for map text, relative to the plan file; must have Chinese glyphs. Default: the
+    /// `LIFECIRCLE_FONT` environment variable, else a CJK font found on the machine.
+    pub font: Option<PathBuf>,
+}
+
+impl Default for ReportSection {
+    fn default() -> Self {
+        ReportSection {
+            maps: true,
+            font: None,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The resolved `[report]`.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub maps: bool,
+    pub font: Option<PathBuf>,
 }
 
 /// Which location-allocation model `[siting]` solves.
@@ -399,6 +433,7 @@ pub struct Plan {
     pub committees: Option<Layer>,
     pub network: Option<NetworkLayer>,
     pub siting: Option<Siting>,
+    pub report: Report,
     /// Walking speed (m/s) and its source for each age band.
     pub walking_speeds: BTreeMap<AgeBand, (f64, String)>,
 }
@@ -690,7 +725,12 @@ impl PlanFile {
             Some(sec) => Some(resolve_siting(&r, sec, &circles)?),
         };
 
+        let report = Report {
+            maps: self.report.maps,
+            font: self.report.font.as_ref().map(|f| r.base.join(f)),
+        };
         Ok(Plan {
+            report,
             file: path.to_path_buf(),
             name: self.study.name,
             analysis_crs,

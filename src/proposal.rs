@@ -26,6 +26,10 @@ pub struct Proposal {
     pub solution: Solution,
     /// Objective re-measured by running the coverage step again with the new sites added.
     pub recheck: RecheckFigures,
+    /// Per cell: within reach of the kind once the new sites are open (the circle's method).
+    pub covered_after: Vec<bool>,
+    /// The plan's indicator tables after the proposal (indicators_after.md).
+    pub after_markdown: String,
     pub summary: Value,
     pub files: Vec<PathBuf>,
 }
@@ -170,6 +174,7 @@ pub fn propose(
         covered_weight: 0.0,
         weighted_distance: 0.0,
     };
+    let covered_after: Vec<bool> = d.iter().map(|&d| d <= reach).collect();
     for (w, d) in problem.weights.iter().zip(d) {
         if *d <= reach {
             recheck.covered_weight += w;
@@ -332,6 +337,8 @@ pub fn propose(
         candidates,
         solution,
         recheck,
+        covered_after,
+        after_markdown: md,
         summary,
         files,
     })

@@ -6,8 +6,10 @@ pub mod csv_table;
 pub mod demo_files;
 pub mod geojson_table;
 pub mod layers;
+pub mod maps;
 pub mod osm;
 pub mod output;
+pub mod report;
 pub mod tables;
 
 use std::collections::HashMap;
