@@ -208,6 +208,23 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
     } else {
         None
     };
+    #[cfg(feature = "gdal")]
+    if !plan.vector_formats.is_empty() {
+        progress.begin("writing GeoPackage / FlatGeobuf copies", 0);
+        let geojsons: Vec<&Path> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+            .map(PathBuf::as_path)
+            .collect();
+        let copies =
+            crate::io::gdal_io::write_vector_copies(&geojsons, out_dir, &plan.vector_formats)
+                .map_err(|source| RunError::Write {
+                    path: out_dir.to_path_buf(),
+                    source,
+                })?;
+        files.extend(copies);
+        progress.end();
+    }
     let network_summary = network
         .as_ref()
         .zip(context.as_ref())

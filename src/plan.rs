@@ -46,6 +46,8 @@ pub struct PlanFile {
     pub siting: Option<SitingSection>,
     #[serde(default)]
     pub report: ReportSection,
+    #[serde(default)]
+    pub outputs: OutputsSection,
     /// Walking speed per age band (`all`, `60+`, `65+`, `80+`), m/s.
     #[serde(default)]
     pub walking_speed_m_per_s: BTreeMap<String, f64>,
@@ -91,6 +93,23 @@ impl Default for ReportSection {
 
 fn default_true() -> bool {
     true
+}
+
+/// `[outputs]`: vector formats written beside the GeoJSON.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsSection {
+    /// Any of `gpkg` (one GeoPackage, `lifecircle.gpkg`, a layer per GeoJSON output) and
+    /// `fgb` (a FlatGeobuf file per GeoJSON output). Needs the `gdal` feature.
+    #[serde(default)]
+    pub formats: Vec<String>,
+}
+
+/// A vector format written beside the GeoJSON outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorFormat {
+    GeoPackage,
+    FlatGeobuf,
 }
 
 /// The resolved `[report]`.
@@ -288,11 +307,15 @@ pub enum UnknownKinds {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSection {
-    /// Path relative to the plan file (`.geojson`/`.json` or `.csv`).
+    /// Path relative to the plan file: `.geojson`/`.json` or `.csv`; with the `gdal`
+    /// feature also `.gpkg`, `.shp`, `.fgb`, `.gdb` and other GDAL vector formats, and
+    /// `.tif` population rasters.
     pub path: PathBuf,
-    /// CRS of the coordinates: WGS84, GCJ02, BD09 or EPSG:<code>.
-    #[serde(default = "default_wgs84")]
-    pub crs: String,
+    /// CRS of the coordinates: WGS84, GCJ02, BD09 or EPSG:<code>. Default WGS84, or for GDAL
+    /// files the file's own CRS (a file without one needs it stated here).
+    pub crs: Option<String>,
+    /// GDAL files with several layers (GeoPackage, File GDB): the layer to read.
+    pub layer: Option<String>,
     /// CSV text encoding (GeoJSON is always UTF-8).
     #[serde(default)]
     pub encoding: Encoding,
@@ -310,10 +333,6 @@ pub struct LayerSection {
     pub kind_labels: BTreeMap<String, String>,
     /// Facilities only: `error` (default) or `skip` for labels no mapping knows.
     pub unknown_kinds: Option<UnknownKinds>,
-}
-
-fn default_wgs84() -> String {
-    "WGS84".into()
 }
 
 /// Logical fields of the population layer and their default names in the file.
@@ -353,6 +372,10 @@ pub const AREA_FIELDS: [(&str, &str); 3] =
 pub struct Layer {
     pub path: PathBuf,
     pub crs: InputCrs,
+    /// Whether the plan states the CRS (else WGS84, or a GDAL file's own).
+    pub crs_stated: bool,
+    /// The layer to read from a multi-layer GDAL file.
+    pub layer_name: Option<String>,
     pub encoding: Encoding,
     pub delimiter: u8,
     fields: BTreeMap<String, String>,
@@ -434,6 +457,8 @@ pub struct Plan {
     pub network: Option<NetworkLayer>,
     pub siting: Option<Siting>,
     pub report: Report,
+    /// Vector formats written beside the GeoJSON (`[outputs] formats`).
+    pub vector_formats: Vec<VectorFormat>,
     /// Walking speed (m/s) and its source for each age band.
     pub walking_speeds: BTreeMap<AgeBand, (f64, String)>,
 }
@@ -485,6 +510,8 @@ impl Resolver<'_> {
     ) -> Result<Layer, PlanError> {
         let crs = sec
             .crs
+            .as_deref()
+            .unwrap_or("WGS84")
             .parse::<InputCrs>()
             .map_err(|e| self.invalid(&format!("{name}.crs"), e.to_string()))?;
         let mut fields: BTreeMap<String, String> = known
@@ -525,6 +552,8 @@ impl Resolver<'_> {
         Ok(Layer {
             path: self.base.join(&sec.path),
             crs,
+            crs_stated: sec.crs.is_some(),
+            layer_name: sec.layer.clone(),
             encoding: sec.encoding,
             delimiter,
             fields,
@@ -729,7 +758,31 @@ impl PlanFile {
             maps: self.report.maps,
             font: self.report.font.as_ref().map(|f| r.base.join(f)),
         };
+        let mut vector_formats = Vec::new();
+        for f in &self.outputs.formats {
+            let format = match f.to_ascii_lowercase().as_str() {
+                "gpkg" | "geopackage" => VectorFormat::GeoPackage,
+                "fgb" | "flatgeobuf" => VectorFormat::FlatGeobuf,
+                "geojson" => continue,
+                other => {
+                    return Err(r.invalid(
+                        "outputs.formats",
+                        format!("unknown format '{other}'; expected gpkg, fgb or geojson"),
+                    ))
+                }
+            };
+            if !cfg!(feature = "gdal") {
+                return Err(r.invalid(
+                    "outputs.formats",
+                    format!("'{f}' needs lifecircle built with the gdal feature (cargo build --features gdal)"),
+                ));
+            }
+            if !vector_formats.contains(&format) {
+                vector_formats.push(format);
+            }
+        }
         Ok(Plan {
+            vector_formats,
             report,
             file: path.to_path_buf(),
             name: self.study.name,

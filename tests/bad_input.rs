@@ -289,3 +289,22 @@ fn a_failed_run_leaves_earlier_outputs_whole() {
         .collect();
     assert!(stray.is_empty());
 }
+
+/// Without the `gdal` feature a GeoPackage is named as such, with the way out; with it, a
+/// file GDAL cannot open is an error naming the file.
+#[test]
+fn gis_files_name_the_gdal_feature_or_gdals_error() {
+    let plan = PLAN.replace("population.csv", "population.gpkg");
+    let err = fails_with_plan("population.gpkg", b"not a geopackage", &plan);
+    if cfg!(feature = "gdal") {
+        has(&err, &["population.gpkg", "GDAL cannot open it"]);
+    } else {
+        has(&err, &["population.gpkg", "--features gdal", "ogr2ogr"]);
+        // Output formats that need GDAL are refused when the plan is read.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("plan.toml");
+        std::fs::write(&p, format!("{PLAN}[outputs]\nformats = [\"gpkg\"]\n")).unwrap();
+        let e = Plan::load(&p).unwrap_err().to_string();
+        has(&e, &["outputs.formats", "gdal feature"]);
+    }
+}

@@ -24,6 +24,9 @@ fn read_table(layer: &Layer) -> Result<Table, ReadError> {
     let mut table = match Format::of(&layer.path)? {
         Format::Csv => csv_table::read(&layer.path, layer.encoding, layer.delimiter)?,
         Format::GeoJson => geojson_table::read(&layer.path)?,
+        Format::GdalVector | Format::GdalRaster => {
+            unreachable!("GDAL files are read by read_located")
+        }
     };
     if table.columns.is_some() {
         let (Some(lon), Some(lat)) = (layer.field("lon"), layer.field("lat")) else {
@@ -115,6 +118,51 @@ struct Located {
 }
 
 fn read_located(layer: &Layer) -> Result<Located, ReadError> {
+    #[cfg(feature = "gdal")]
+    {
+        use crate::io::gdal_io::{read_raster, read_vector, FileCrs};
+        let read = match Format::of(&layer.path)? {
+            Format::GdalVector => Some(read_vector(layer)?),
+            Format::GdalRaster => Some(read_raster(layer)?),
+            _ => None,
+        };
+        if let Some((table, FileCrs::Transformed)) = read {
+            // Longitude/latitude now; GCJ-02 / BD-09 when the plan says the file's
+            // "WGS84" coordinates are a web map's.
+            let crs = match layer.crs {
+                c @ (InputCrs::Gcj02 | InputCrs::Bd09) => c,
+                _ => InputCrs::Wgs84,
+            };
+            let geometries = table
+                .rows
+                .iter()
+                .map(|row| {
+                    let g = row.geometry.as_ref().ok_or_else(|| {
+                        ReadError::at(
+                            &layer.path,
+                            &row.location,
+                            Some("geometry"),
+                            "missing geometry",
+                        )
+                    })?;
+                    g.try_map_coords(|c| {
+                        check_range(&layer.path, row, c)?;
+                        let (x, y) = geographic_to_wgs84(crs, c.x, c.y);
+                        Ok(Coord { x, y })
+                    })
+                })
+                .collect::<Result<Vec<_>, ReadError>>()?;
+            return Ok(Located { table, geometries });
+        } else if let Some((table, FileCrs::Unstated)) = read {
+            return located_in_stated_crs(layer, table);
+        }
+    }
+    let table = read_table(layer)?;
+    located_in_stated_crs(layer, table)
+}
+
+/// Converts a table's geometries from the CRS the plan states to WGS84.
+fn located_in_stated_crs(layer: &Layer, table: Table) -> Result<Located, ReadError> {
     let projected = match layer.crs {
         InputCrs::Epsg(code) => Some(
             Projection::from_epsg(code)
@@ -122,7 +170,6 @@ fn read_located(layer: &Layer) -> Result<Located, ReadError> {
         ),
         _ => None,
     };
-    let table = read_table(layer)?;
     let geometries = table
         .rows
         .iter()

@@ -4,6 +4,8 @@
 pub mod atomic;
 pub mod csv_table;
 pub mod demo_files;
+#[cfg(feature = "gdal")]
+pub mod gdal_io;
 pub mod geojson_table;
 pub mod layers;
 pub mod maps;
@@ -161,22 +163,49 @@ impl Table {
 pub enum Format {
     Csv,
     GeoJson,
+    /// A vector format read through GDAL (feature `gdal`).
+    GdalVector,
+    /// A raster read through GDAL (feature `gdal`): population counts per pixel.
+    GdalRaster,
 }
 
+/// Extensions of the GDAL vector formats read with the `gdal` feature.
+pub const GDAL_VECTOR_EXTENSIONS: [&str; 8] =
+    ["gpkg", "shp", "fgb", "gdb", "tab", "gml", "kml", "sqlite"];
+/// Extensions of the GDAL rasters read with the `gdal` feature.
+pub const GDAL_RASTER_EXTENSIONS: [&str; 3] = ["tif", "tiff", "img"];
+
 impl Format {
-    /// The format of `path` by extension (`.csv`, `.geojson`, `.json`).
+    /// The format of `path` by extension.
     pub fn of(path: &Path) -> Result<Format, ReadError> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("csv") | Some("txt") => Ok(Format::Csv),
-            Some("geojson") | Some("json") => Ok(Format::GeoJson),
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let gdal = |format: Format| {
+            if cfg!(feature = "gdal") {
+                Ok(format)
+            } else {
+                Err(ReadError::file(
+                    path,
+                    format!(
+                        ".{ext} files are read through GDAL: build lifecircle with \
+                         --features gdal (needs libgdal-dev), or convert the file to GeoJSON \
+                         (ogr2ogr -f GeoJSON out.geojson in.{ext})"
+                    ),
+                ))
+            }
+        };
+        match ext.as_str() {
+            "csv" | "txt" => Ok(Format::Csv),
+            "geojson" | "json" => Ok(Format::GeoJson),
+            e if GDAL_VECTOR_EXTENSIONS.contains(&e) => gdal(Format::GdalVector),
+            e if GDAL_RASTER_EXTENSIONS.contains(&e) => gdal(Format::GdalRaster),
             _ => Err(ReadError::file(
                 path,
-                "unknown file type; expected .csv, .geojson or .json \
-                 (convert other GIS formats first, e.g. with ogr2ogr -f GeoJSON)",
+                "unknown file type; expected .csv, .geojson or .json, or with the gdal \
+                 feature .gpkg, .shp, .fgb, .gdb or a .tif population raster",
             )),
         }
     }
