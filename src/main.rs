@@ -185,6 +185,12 @@ fn print_outcome(o: &Outcome) {
     for f in &o.files {
         println!("wrote {}", f.display());
     }
+    if let Some(r) = o.files.iter().find(|f| f.ends_with("report.html")) {
+        println!(
+            "report for the meeting: {} (one file, opens offline)",
+            r.display()
+        );
+    }
 }
 
 fn run_plan(plan_path: &Path, out: Option<PathBuf>, progress: &Bars) -> Result<Outcome> {

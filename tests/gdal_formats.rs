@@ -383,3 +383,47 @@ fn crs_is_taken_from_the_file_and_never_guessed() {
     let out = run_plan(&plan).unwrap();
     assert_eq!(out.indicators.committees.len(), 306);
 }
+
+#[test]
+fn file_geodatabase_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = demo_data(dir.path());
+    let data = dir.path().join("data");
+    let gdb = data.join("areas.gdb");
+    copy_layers(
+        &[
+            &data.join("subdistricts.geojson"),
+            &data.join("committees.geojson"),
+        ],
+        &gdb,
+        Writer::FileGdb,
+    )
+    .unwrap();
+    // Two layers: the plan names the one to read.
+    edit_plan(
+        &plan,
+        &[("path = \"subdistricts.geojson\"", "path = \"areas.gdb\"")],
+    );
+    let e = run_plan(&plan).unwrap_err().to_string();
+    assert!(
+        e.contains("areas.gdb") && e.contains("2 layers") && e.contains("committees"),
+        "{e}"
+    );
+    edit_plan(
+        &plan,
+        &[(
+            "path = \"areas.gdb\"",
+            "path = \"areas.gdb\"\nlayer = \"subdistricts\"",
+        )],
+    );
+    let out = run_plan(&plan).unwrap();
+    let names: Vec<&str> = out
+        .indicators
+        .subdistricts
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 13);
+    assert!(names.contains(&"芙蓉镇"), "{names:?}");
+    assert_eq!(out.summary["totals"]["aged_60_plus"], 334_800.0);
+}

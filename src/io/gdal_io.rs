@@ -77,6 +77,32 @@ fn gdal_err<'a>(path: &'a Path, what: &str) -> impl Fn(gdal::errors::GdalError) 
     move |e| ReadError::file(path, format!("{what}: {e}"))
 }
 
+/// The transformation from the file's CRS to WGS84 lon/lat; `None` when the file has no
+/// CRS and the plan states one; an error when neither says.
+fn transform_from(
+    layer: &Layer,
+    srs: Option<&SpatialRef>,
+) -> Result<Option<CoordTransform>, ReadError> {
+    let path = &layer.path;
+    match srs {
+        Some(srs) => {
+            check_stated(layer, srs)?;
+            let mut from = srs.clone();
+            from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+            let to = wgs84().map_err(gdal_err(path, "WGS84"))?;
+            CoordTransform::new(&from, &to)
+                .map(Some)
+                .map_err(gdal_err(path, "CRS transformation"))
+        }
+        None if layer.crs_stated => Ok(None),
+        None => Err(ReadError::file(
+            path,
+            "the file has no CRS (no .prj / embedded CRS); state it in the plan, e.g. \
+             crs = \"EPSG:4326\" or crs = \"EPSG:32651\"",
+        )),
+    }
+}
+
 fn field_text(v: FieldValue) -> String {
     match v {
         FieldValue::StringValue(s) => s,
@@ -139,24 +165,7 @@ pub fn read_vector(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
         }
     };
     let columns: Vec<String> = source.defn().fields().map(|f| f.name()).collect();
-    let srs = source.spatial_ref();
-    let transform = match &srs {
-        Some(srs) => {
-            check_stated(layer, srs)?;
-            let mut from = srs.clone();
-            from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-            let to = wgs84().map_err(gdal_err(path, "WGS84"))?;
-            Some(CoordTransform::new(&from, &to).map_err(gdal_err(path, "CRS transformation"))?)
-        }
-        None if layer.crs_stated => None,
-        None => {
-            return Err(ReadError::file(
-                path,
-                "the file has no CRS (no .prj / embedded CRS); state it in the plan, e.g. \
-                 crs = \"EPSG:4326\" or crs = \"EPSG:32651\"",
-            ))
-        }
-    };
+    let transform = transform_from(layer, source.spatial_ref().as_ref())?;
     let mut rows = Vec::new();
     for (k, feature) in source.features().enumerate() {
         let location = format!("feature {k}");
@@ -246,23 +255,7 @@ pub fn read_raster(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
         .iter()
         .position(|n| n == residents_column)
         .unwrap_or(0);
-    let srs = ds.spatial_ref().ok();
-    let transform = match &srs {
-        Some(srs) => {
-            check_stated(layer, srs)?;
-            let mut from = srs.clone();
-            from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-            let to = wgs84().map_err(gdal_err(path, "WGS84"))?;
-            Some(CoordTransform::new(&from, &to).map_err(gdal_err(path, "CRS transformation"))?)
-        }
-        None if layer.crs_stated => None,
-        None => {
-            return Err(ReadError::file(
-                path,
-                "the raster has no CRS; state it in the plan, e.g. crs = \"EPSG:32651\"",
-            ))
-        }
-    };
+    let transform = transform_from(layer, ds.spatial_ref().ok().as_ref())?;
     let at = |c: f64, r: f64| Coord {
         x: gt[0] + c * gt[1] + r * gt[2],
         y: gt[3] + c * gt[4] + r * gt[5],
@@ -333,6 +326,8 @@ pub enum Writer {
     FlatGeobuf,
     /// ESRI Shapefile (attributes in the given code page, e.g. "UTF-8" or "CP936" for GBK).
     Shapefile(&'static str),
+    /// Esri File Geodatabase (a `.gdb` folder; GDAL ≥ 3.6 writes it).
+    FileGdb,
 }
 
 impl Writer {
@@ -341,6 +336,7 @@ impl Writer {
             Writer::GeoPackage => "GPKG",
             Writer::FlatGeobuf => "FlatGeobuf",
             Writer::Shapefile(_) => "ESRI Shapefile",
+            Writer::FileGdb => "OpenFileGDB",
         }
     }
 }
@@ -370,7 +366,7 @@ pub fn copy_layers(sources: &[&Path], dest: &Path, format: Writer) -> std::io::R
                 vec![encoding.as_str()]
             }
             Writer::FlatGeobuf => vec!["SPATIAL_INDEX=YES"],
-            Writer::GeoPackage => vec![],
+            Writer::GeoPackage | Writer::FileGdb => vec![],
         };
         let geometry_type = layer
             .features()

@@ -335,31 +335,12 @@ impl<'a> Fill<'a> {
         }
     }
 
-    /// Walks candidate `k`'s demand best first up to its capacity; `take` says whether the
-    /// demand is used up. Returns the gain.
-    fn fill(&mut self, k: usize, take: bool) -> f64 {
+    /// Candidate `k`'s demand best first up to its capacity: the gain and the weight taken
+    /// from each demand point.
+    fn walk(&self, k: usize) -> (f64, Vec<(usize, f64)>) {
         let mut left = capacity(self.problem, k);
         let mut gain = 0.0;
-        for &(i, per_unit) in &self.ranked[k] {
-            if left <= 0.0 {
-                break;
-            }
-            let r = &mut self.remaining[i as usize];
-            let amount = r.min(left);
-            gain += amount * per_unit;
-            left -= amount;
-            if take {
-                *r -= amount;
-            }
-        }
-        gain
-    }
-}
-
-impl heuristic::Marginal for Fill<'_> {
-    fn gain(&self, k: usize) -> f64 {
-        let mut left = capacity(self.problem, k);
-        let mut gain = 0.0;
+        let mut taken = Vec::new();
         for &(i, per_unit) in &self.ranked[k] {
             if left <= 0.0 {
                 break;
@@ -367,11 +348,20 @@ impl heuristic::Marginal for Fill<'_> {
             let amount = self.remaining[i as usize].min(left);
             gain += amount * per_unit;
             left -= amount;
+            taken.push((i as usize, amount));
         }
-        gain
+        (gain, taken)
+    }
+}
+
+impl heuristic::Marginal for Fill<'_> {
+    fn gain(&self, k: usize) -> f64 {
+        self.walk(k).0
     }
     fn add(&mut self, k: usize) {
-        self.fill(k, true);
+        for (i, amount) in self.walk(k).1 {
+            self.remaining[i] -= amount;
+        }
     }
 }
 
