@@ -154,6 +154,13 @@ impl Placement {
 }
 
 enum Shape {
+    /// A filled cell from `a` to `z` exclusive, so neighbours tile without gaps or overlap
+    /// (bitmaps fill both corners, SVG rects span `z − a`).
+    Tile {
+        a: (i32, i32),
+        z: (i32, i32),
+        colour: Rgb,
+    },
     Rect {
         a: (i32, i32),
         b: (i32, i32),
@@ -254,12 +261,10 @@ fn layout(map: &Map, font: Option<&MapFont>) -> (Vec<Shape>, Vec<Text>, Placemen
                         x: c.x + h,
                         y: c.y - h,
                     });
-                    shapes.push(Shape::Rect {
+                    shapes.push(Shape::Tile {
                         a,
-                        b: ((z.0 - 1).max(a.0), (z.1 - 1).max(a.1)),
+                        z: (z.0.max(a.0 + 1), z.1.max(a.1 + 1)),
                         colour: *colour,
-                        filled: true,
-                        width: 1,
                     });
                 }
             }
@@ -537,11 +542,21 @@ fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
-/// Draws the shapes on any plotters backend.
-fn draw_shapes<DB: DrawingBackend>(db: &mut DB, shapes: &[Shape]) -> Result<(), String> {
+/// Draws the shapes on any plotters backend; `bitmap` says whether a filled rectangle
+/// covers both its corners (bitmaps) or spans their difference (SVG).
+fn draw_shapes<DB: DrawingBackend>(
+    db: &mut DB,
+    shapes: &[Shape],
+    bitmap: bool,
+) -> Result<(), String> {
     let e = |e: DrawingErrorKind<DB::ErrorType>| e.to_string();
     for shape in shapes {
         match shape {
+            Shape::Tile { a, z, colour } => {
+                let b = if bitmap { (z.0 - 1, z.1 - 1) } else { *z };
+                db.draw_rect(*a, b, &rgb(*colour).filled(), true)
+                    .map_err(e)?;
+            }
             Shape::Rect {
                 a,
                 b,
@@ -651,7 +666,7 @@ pub fn render_rgb(map: &Map, font: Option<&MapFont>) -> Result<(Vec<u8>, Placeme
     let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let mut db = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT));
-        draw_shapes(&mut db, &shapes)?;
+        draw_shapes(&mut db, &shapes, true)?;
         db.present().map_err(|e| e.to_string())?;
     }
     if let Some(font) = font {
@@ -693,7 +708,7 @@ pub fn render_svg(map: &Map, font: Option<&MapFont>) -> Result<String, String> {
     let mut out = String::new();
     {
         let mut db = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT));
-        draw_shapes(&mut db, &shapes)?;
+        draw_shapes(&mut db, &shapes, false)?;
         db.present().map_err(|e| e.to_string())?;
     }
     let end = out
