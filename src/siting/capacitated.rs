@@ -446,13 +446,7 @@ fn sorted_desc(mut v: Vec<f64>) -> Vec<f64> {
 /// bound from the uncapacitated relaxation and the capacities.
 pub fn solve(problem: &Problem, model: Model) -> Result<(Vec<usize>, f64, String), SitingError> {
     let relax = problem.without_capacities();
-    let covered_now: f64 = problem
-        .weights
-        .iter()
-        .zip(&problem.existing_m)
-        .filter(|(_, &e)| e <= problem.reach_m)
-        .map(|(w, _)| w)
-        .sum();
+    let covered_now = problem.covered_by_existing();
     match model {
         Model::MaxCover { p } | Model::PMedian { p } => {
             problem.check_p(p)?;
@@ -536,15 +530,7 @@ pub fn solve(problem: &Problem, model: Model) -> Result<(Vec<usize>, f64, String
                     why: "the candidates cannot serve the target share within capacity".into(),
                 });
             }
-            let mut k = open.len();
-            while k > 0 {
-                k -= 1;
-                let mut fewer = open.clone();
-                fewer.remove(k);
-                if covered(&fewer) >= target && problem.feasible(&fewer).is_ok() {
-                    open = fewer;
-                }
-            }
+            let open = heuristic::drop_unneeded(problem, open, covered, target);
             Ok((
                 open,
                 lower as f64,

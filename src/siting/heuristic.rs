@@ -231,6 +231,26 @@ pub fn interchange(problem: &Problem, model: Model, mut open: Vec<usize>) -> Vec
     }
 }
 
+/// Drops the sites of `open` that are not needed, latest first: a site goes when the rest
+/// still reach `target` by `covered` and keep the side constraints.
+pub fn drop_unneeded(
+    problem: &Problem,
+    mut open: Vec<usize>,
+    covered: impl Fn(&[usize]) -> f64,
+    target: f64,
+) -> Vec<usize> {
+    let mut k = open.len();
+    while k > 0 {
+        k -= 1;
+        let mut fewer = open.clone();
+        fewer.remove(k);
+        if covered(&fewer) >= target && problem.feasible(&fewer).is_ok() {
+            open = fewer;
+        }
+    }
+    open
+}
+
 /// Set covering: the fewest sites covering `share` of the coverable weight (weight some
 /// candidate or existing facility can reach). Greedy until covered, then drops sites that
 /// are not needed. Returns the sites and a proven lower bound on their number: the
@@ -256,16 +276,7 @@ pub fn set_cover(problem: &Problem, share: f64) -> Result<(Vec<usize>, usize), S
             why: "the candidates cannot cover the target share".into(),
         });
     }
-    // Drop sites that are not needed, latest first.
-    let mut k = open.len();
-    while k > 0 {
-        k -= 1;
-        let mut fewer = open.clone();
-        fewer.remove(k);
-        if covered(&fewer) >= target && problem.feasible(&fewer).is_ok() {
-            open = fewer;
-        }
-    }
+    let open = drop_unneeded(problem, open, covered, target);
     let forced = problem.forced.iter().filter(|&&f| f).count();
     let mins: usize = problem.min_per_group.iter().sum();
     let mut lower = forced.max(mins).max(1);

@@ -63,14 +63,8 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
             let target = match model {
                 Model::SetCover { share } => {
                     let total: f64 = problem.weights.iter().sum();
-                    let already: f64 = problem
-                        .weights
-                        .iter()
-                        .zip(&open_i)
-                        .filter(|(_, &o)| !o)
-                        .map(|(w, _)| w)
-                        .sum();
-                    let need = share * (total - problem.uncoverable_weight()) - already;
+                    let need = share * (total - problem.uncoverable_weight())
+                        - problem.covered_by_existing();
                     Some(pb.add_row(need - 1e-6 * total.max(1.0)..))
                 }
                 _ => None,
@@ -166,13 +160,7 @@ fn optimise(
 /// independent re-evaluation is from what the solver proved (0 when they agree).
 fn optimal(problem: &Problem, model: Model, open: Vec<usize>, highs_value: f64) -> Solution {
     // The MCLP formulations count only demand that existing facilities leave uncovered.
-    let covered_now: f64 = problem
-        .weights
-        .iter()
-        .zip(&problem.existing_m)
-        .filter(|(_, &e)| e <= problem.reach_m)
-        .map(|(w, _)| w)
-        .sum();
+    let covered_now = problem.covered_by_existing();
     let bound = match model {
         Model::SetCover { .. } => highs_value.round(),
         Model::MaxCover { .. } => highs_value + covered_now,
@@ -236,14 +224,8 @@ fn solve_capacitated(problem: &Problem, model: Model) -> Result<Solution, Siting
     let target = match model {
         Model::SetCover { share } => {
             let total: f64 = problem.weights.iter().sum();
-            let already: f64 = problem
-                .weights
-                .iter()
-                .zip(&problem.existing_m)
-                .filter(|(_, &e)| e <= r)
-                .map(|(w, _)| w)
-                .sum();
-            let need = share * (total - problem.uncoverable_weight()) - already;
+            let need =
+                share * (total - problem.uncoverable_weight()) - problem.covered_by_existing();
             Some(pb.add_row(need - 1e-6 * total.max(1.0)..))
         }
         _ => None,

@@ -170,6 +170,16 @@ impl Problem {
         Ok(())
     }
 
+    /// Weight the existing facilities already cover (within the reach).
+    pub fn covered_by_existing(&self) -> f64 {
+        self.weights
+            .iter()
+            .zip(&self.existing_m)
+            .filter(|(_, &e)| e <= self.reach_m)
+            .map(|(w, _)| w)
+            .sum()
+    }
+
     /// Weight no candidate and no existing facility can cover (outside every reach).
     pub fn uncoverable_weight(&self) -> f64 {
         let mut reachable = vec![false; self.weights.len()];
