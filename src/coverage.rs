@@ -49,6 +49,23 @@ impl<'g> NetworkContext<'g> {
             max_snap_m,
         }
     }
+
+    /// The same context with `added` facilities appended to the study's (as when proposed
+    /// sites open): only they are snapped, the cells keep their snaps.
+    pub fn with_added_facilities(&self, added: &[crate::model::Facility]) -> NetworkContext<'g> {
+        let mut facility_snaps = self.facility_snaps.clone();
+        facility_snaps.extend(
+            added
+                .iter()
+                .map(|f| self.graph.snap(f.location.xy_m, self.max_snap_m)),
+        );
+        NetworkContext {
+            graph: self.graph,
+            cell_snaps: self.cell_snaps.clone(),
+            facility_snaps,
+            max_snap_m: self.max_snap_m,
+        }
+    }
 }
 
 /// Distances from each cell to the nearest facility of one kind, metres.
@@ -290,6 +307,59 @@ impl Catchments {
     /// Number of stored pairs.
     pub fn pairs(&self) -> usize {
         self.per_source.iter().map(Vec::len).sum()
+    }
+}
+
+/// The sources of a catchment measurement.
+#[derive(Debug, Clone, Copy)]
+pub enum Sources<'a> {
+    /// Facilities of the study, by index (along the network: their snaps in the context).
+    Facilities(&'a [usize]),
+    /// Points in the analysis CRS, m (along the network: snapped here, within the
+    /// context's `max_snap_m`), e.g. candidate sites.
+    Points(&'a [geo::Coord<f64>]),
+}
+
+/// The one measurement entry point: the study's cells within `radius_m` of each source by
+/// `method`. Along the network it needs `net`; without one it measures in a straight line
+/// (the plan refuses network circles without a `[network]`, so this arises only for library
+/// callers that pass none). Used by coverage's 2SFCA supply catchments and by siting.
+pub fn catchments(
+    study: &Study,
+    net: Option<&NetworkContext>,
+    sources: Sources,
+    radius_m: f64,
+    method: Method,
+) -> Catchments {
+    match (method, net) {
+        (Method::Network, Some(net)) => {
+            let snaps: Vec<Option<Snap>> = match sources {
+                Sources::Facilities(idx) => idx.iter().map(|&i| net.facility_snaps[i]).collect(),
+                Sources::Points(xy) => xy
+                    .iter()
+                    .map(|&p| net.graph.snap(p, net.max_snap_m))
+                    .collect(),
+            };
+            catchments_network(net, &snaps, radius_m)
+        }
+        _ => {
+            let cells: Vec<[f64; 2]> = study
+                .cells
+                .iter()
+                .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
+                .collect();
+            let xy: Vec<[f64; 2]> = match sources {
+                Sources::Facilities(idx) => idx
+                    .iter()
+                    .map(|&i| {
+                        let p = study.facilities[i].location.xy_m;
+                        [p.x, p.y]
+                    })
+                    .collect(),
+                Sources::Points(xy) => xy.iter().map(|p| [p.x, p.y]).collect(),
+            };
+            catchments_straight_line(&cells, &xy, radius_m)
+        }
     }
 }
 

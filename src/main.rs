@@ -132,14 +132,14 @@ fn print_outcome(o: &Outcome) {
             pct(share.share()),
         );
     }
-    if let Some(n) = o.summary["network"].as_object() {
+    if let Some(n) = &o.summary.network {
         println!(
-            "street network: {} nodes, {} km of walkable street; {} cells and {} facilities farther than {} m from a street",
-            n["nodes"],
-            n["total_length_km"],
-            n["cells_not_snapped"],
-            n["facilities_not_snapped"].as_array().map_or(0, Vec::len),
-            n["max_snap_m"]
+            "street network: {} nodes, {} km of walkable street; {} cells and {} facilities farther than {:.1} m from a street",
+            n.nodes,
+            n.total_length_km,
+            n.cells_not_snapped,
+            n.facilities_not_snapped.len(),
+            n.max_snap_m
         );
     }
     println!("district indicators (value / target, gap):");
@@ -161,26 +161,23 @@ fn print_outcome(o: &Outcome) {
             num(i.target)
         );
     }
-    if let Some(p) = &o.proposal {
-        let s = &o.summary["siting"];
+    if let (Some(p), Some(s)) = (&o.proposal, &o.summary.siting) {
         println!(
-            "siting: {} new {} sites ({}); people aged {} within the {} m walk: {} → {} of {}; gap {:.4} % ({})",
+            "siting: {} new {} sites ({}); people aged {} within the {:.1} m walk: {:.1} → {:.1} of {:.1}; gap {:.4} % ({})",
             p.solution.open.len(),
-            s["kind"].as_str().unwrap_or_default(),
-            s["model"].as_str().unwrap_or_default(),
-            s["age_band"].as_str().unwrap_or_default(),
-            s["reach_m"],
-            s["covered_before"],
-            s["covered_after"],
-            s["people"],
+            s.kind,
+            s.model,
+            s.age_band,
+            s.reach_m,
+            s.covered_before,
+            s.covered_after,
+            s.people,
             p.solution.gap * 100.0,
             p.solution.method
         );
     }
-    if let Some(w) = o.summary["warnings"].as_array() {
-        for line in w {
-            println!("warning: {}", line.as_str().unwrap_or_default());
-        }
+    for line in &o.summary.warnings {
+        println!("warning: {line}");
     }
     for f in &o.files {
         println!("wrote {}", f.display());

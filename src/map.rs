@@ -600,6 +600,76 @@ pub fn scale_bar_m(width_m: f64) -> f64 {
         .unwrap_or(mag)
 }
 
+/// Direction of true north on the map, degrees clockwise from grid north (meridian
+/// convergence at the study's centre).
+fn north_deg(study: &Study, projection: &crate::crs::Projection) -> f64 {
+    let n = study.cells.len().max(1) as f64;
+    let (lon, lat) = study.cells.iter().fold((0.0, 0.0), |a, c| {
+        (
+            a.0 + c.location.lon_lat.x / n,
+            a.1 + c.location.lon_lat.y / n,
+        )
+    });
+    match (
+        projection.from_wgs84(lon, lat),
+        projection.from_wgs84(lon, lat + 0.01),
+    ) {
+        (Ok(a), Ok(b)) => (b.0 - a.0).atan2(b.1 - a.1).to_degrees(),
+        _ => 0.0,
+    }
+}
+
+/// Every map of a run, in drawing order: a coverage map per circle, a choropleth per circle
+/// (with sub-districts), and the proposed sites (with a proposal).
+pub fn run_maps(
+    plan: &crate::plan::Plan,
+    study: &Study,
+    coverage: &crate::coverage::Coverage,
+    indicators: &crate::indicators::Indicators,
+    proposal: Option<&crate::proposal::Proposal>,
+    projection: &crate::crs::Projection,
+) -> Vec<Map> {
+    let north = north_deg(study, projection);
+    let note = format!(
+        "lifecircle · {} · analysis CRS EPSG:{} {} · north arrow: true north",
+        plan.name,
+        projection.epsg(),
+        projection.name()
+    );
+    let mut maps: Vec<Map> = Vec::new();
+    for k in 0..coverage.circles.len() {
+        maps.push(coverage_map(study, coverage, k, north, &note));
+    }
+    for k in 0..coverage.circles.len() {
+        maps.extend(choropleth_map(study, indicators, k, &note, north));
+    }
+    if let Some(p) = proposal {
+        let cc = &coverage.circles[p.circle];
+        let before = cc
+            .covered_by_kind
+            .iter()
+            .find(|(k, _)| *k == p.kind)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| cc.covered.clone());
+        let sites: Vec<_> = p
+            .ranked
+            .iter()
+            .map(|r| (p.candidates[r.candidate].location.xy_m, r.rank))
+            .collect();
+        maps.push(proposal_map(
+            study,
+            &cc.circle,
+            p.kind,
+            &before,
+            &p.covered_after,
+            &sites,
+            north,
+            &note,
+        ));
+    }
+    maps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,71 +1,183 @@
-//! The siting stage of a run: candidates, the location-allocation instance, the solution,
-//! its independent re-check, and the proposal's outputs (proposed sites, before/after
-//! table). Part of the application layer, like [`crate::pipeline`].
-
-use std::path::{Path, PathBuf};
+//! The siting stage of an analysis, in memory: candidates (given as data or generated), the
+//! location-allocation instance, the solution, its independent re-check, the sites ranked
+//! with their marginal gains, and the plan's figures before and after. Pure: it reads no
+//! file and writes none; [`crate::analysis::analyse`] calls it and the writers at the edge
+//! turn its typed results into files.
 
 use geo::Coord;
-use serde_json::{json, Value};
 
-use crate::coverage::{self, Coverage, NetworkContext};
+use crate::coverage::{self, Coverage, NetworkContext, Sources};
 use crate::crs::Projection;
-use crate::io::layers::read_candidates;
-use crate::io::output::{point_json, write_csv, write_feature_collection, Field, Record};
-use crate::model::{Candidate, Capacity, Facility, Location, Study};
-use crate::pipeline::{write_step, RunError};
+use crate::indicators::Indicators;
+use crate::model::AgeBand;
+use crate::model::{Candidate, Capacity, Facility, FacilityKind, Location, Study};
 use crate::plan::{Plan, Siting, SitingModel};
 use crate::siting::study_problem::{build_problem, generate_candidates};
-use crate::siting::{capacitated, evaluate, solve, Model, Solution};
+use crate::siting::{capacitated, evaluate, solve, Model, Problem, Solution};
 use crate::standards::Method;
-use crate::study::AreaIndex;
+use crate::study::{AreaIndex, CandidateRecord};
 
-/// What the siting stage produced.
-#[derive(Debug)]
-pub struct Proposal {
-    pub candidates: Vec<Candidate>,
-    pub solution: Solution,
-    /// Objective re-measured by running the coverage step again with the new sites added.
-    pub recheck: RecheckFigures,
-    /// Per cell: within reach of the kind once the new sites are open (the circle's method).
-    pub covered_after: Vec<bool>,
-    /// The plan's indicator tables after the proposal (indicators_after.md).
-    pub after_markdown: String,
-    pub summary: Value,
-    pub files: Vec<PathBuf>,
+/// Why the siting stage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposalError {
+    /// The solver found no solution (infeasible quotas, no candidates).
+    #[error("siting: {0}")]
+    Siting(crate::siting::SitingError),
+    /// The solution's figures do not hold when measured again.
+    #[error("siting: the independent re-check failed: {0}")]
+    Recheck(String),
+    /// A candidate cannot be projected into the analysis CRS.
+    #[error("analysis CRS: {0}")]
+    Crs(#[from] crate::crs::CrsError),
+}
+
+/// Where the candidate sites came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateSource {
+    /// A layer named in `[siting] candidates`.
+    Layer,
+    /// Generated: a street node (or populated cell) per `candidate_spacing_m` square.
+    Generated,
+}
+
+impl CandidateSource {
+    /// The word used in summary.json.
+    pub fn id(self) -> &'static str {
+        match self {
+            CandidateSource::Layer => "layer",
+            CandidateSource::Generated => "generated",
+        }
+    }
 }
 
 /// Covered people and capped weighted distance, measured afresh with the new sites.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RecheckFigures {
+    /// People of the circle's age band within reach of the kind, existing and new sites.
     pub covered_weight: f64,
+    /// Σ people × distance to the nearest site of the kind, capped at the reach, person·m.
     pub weighted_distance: f64,
 }
 
-fn candidates(
-    s: &Siting,
+/// A proposed site with its marginal gain when the sites are added in rank order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedSite {
+    /// 1 = added first.
+    pub rank: usize,
+    /// Index into [`Proposal::candidates`].
+    pub candidate: usize,
+    /// People newly within reach when this site is added after the earlier ranks.
+    pub newly_covered: f64,
+    /// Reduction in Σ people × capped distance, person·m.
+    pub distance_saved_person_m: f64,
+    /// Capacitated runs: the site's capacity (`None` inside: unlimited).
+    pub capacity: Option<Option<f64>>,
+    /// Capacitated runs: people the site serves in the checked allocation.
+    pub served: Option<f64>,
+}
+
+/// One row of the before/after table: a sub-district, or the whole district.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeforeAfterRow {
+    /// The sub-district's id, or `None` for the district row.
+    pub subdistrict: Option<usize>,
+    /// Existing facilities of the sited kind.
+    pub existing: usize,
+    /// New sites proposed.
+    pub new: usize,
+    /// People of the circle's age band.
+    pub people: f64,
+    /// Of them within reach of the kind before and after the proposal.
+    pub covered_before: f64,
+    /// See `covered_before`.
+    pub covered_after: f64,
+    /// Capacitated runs: covered before plus what the new sites serve within capacity.
+    pub served_after: Option<f64>,
+}
+
+impl BeforeAfterRow {
+    /// `x` as a share of the row's people (`None` with no people).
+    pub fn share(&self, x: f64) -> Option<f64> {
+        (self.people > 0.0).then(|| x / self.people)
+    }
+}
+
+/// The plan's figures once the new sites are open.
+#[derive(Debug, Clone)]
+pub struct After {
+    /// The study with the new sites added as facilities (no capacity figures).
+    pub study: Study,
+    /// Every circle measured again.
+    pub coverage: Coverage,
+    /// Every indicator computed again.
+    pub indicators: Indicators,
+}
+
+/// What the siting stage produced.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// The sited kind.
+    pub kind: FacilityKind,
+    /// Index of the plan's circle whose reach, method and age band the siting uses.
+    pub circle: usize,
+    /// Reach of that circle, m.
+    pub reach_m: f64,
+    /// Method of that circle.
+    pub method: Method,
+    /// Age band of that circle.
+    pub age_band: AgeBand,
+    /// Candidate sites considered.
+    pub candidates: Vec<Candidate>,
+    /// Where they came from.
+    pub candidates_from: CandidateSource,
+    /// (cell, candidate) pairs within reach.
+    pub pairs_within_reach: usize,
+    /// The solver's answer.
+    pub solution: Solution,
+    /// People of the age band within reach before the proposal (existing sites only).
+    pub covered_before: f64,
+    /// Objective re-measured by the coverage step with the new sites added.
+    pub recheck: RecheckFigures,
+    /// Whether the allocation within capacities was checked flow by flow.
+    pub capacitated: bool,
+    /// Per cell: within reach of the kind once the new sites are open (the circle's method).
+    pub covered_after: Vec<bool>,
+    /// The sites, first = added first.
+    pub ranked: Vec<RankedSite>,
+    /// Per sub-district (study order), then the district.
+    pub before_after: Vec<BeforeAfterRow>,
+    /// The plan's figures after the proposal.
+    pub after: After,
+}
+
+/// Projects candidate records into the analysis CRS and finds their sub-districts.
+pub fn candidates_from_records(
+    records: &[CandidateRecord],
     study: &Study,
     projection: &Projection,
-    ctx: Option<&NetworkContext>,
-) -> Result<Vec<Candidate>, RunError> {
-    if let Some(layer) = &s.candidates {
-        let index = AreaIndex::new(&study.subdistricts);
-        return read_candidates(layer)?
-            .into_iter()
-            .map(|c| {
-                let (x, y) = projection.from_wgs84(c.lon_lat.x, c.lon_lat.y)?;
-                let xy_m = Coord { x, y };
-                Ok(Candidate {
-                    id: c.id,
-                    location: Location {
-                        lon_lat: c.lon_lat,
-                        xy_m,
-                    },
-                    subdistrict: index.area_of(xy_m),
-                    capacity: c.capacity,
-                })
+) -> Result<Vec<Candidate>, ProposalError> {
+    let index = AreaIndex::new(&study.subdistricts);
+    records
+        .iter()
+        .map(|c| {
+            let (x, y) = projection.from_wgs84(c.lon_lat.x, c.lon_lat.y)?;
+            let xy_m = Coord { x, y };
+            Ok(Candidate {
+                id: c.id.clone(),
+                location: Location {
+                    lon_lat: c.lon_lat,
+                    xy_m,
+                },
+                subdistrict: index.area_of(xy_m),
+                capacity: c.capacity,
             })
-            .collect();
-    }
+        })
+        .collect()
+}
+
+/// Generated candidates: a street node (or, without a network, a populated cell centre) per
+/// `spacing_m` square.
+fn generated_candidates(s: &Siting, study: &Study, ctx: Option<&NetworkContext>) -> Vec<Candidate> {
     let points: Vec<Location> = match ctx {
         Some(ctx) => ctx
             .graph
@@ -81,42 +193,39 @@ fn candidates(
             .map(|c| c.location)
             .collect(),
     };
-    Ok(generate_candidates(study, &points, s.candidate_spacing_m))
+    generate_candidates(study, &points, s.candidate_spacing_m)
 }
 
-/// Runs the siting stage and writes its outputs into `out_dir`.
+/// Runs the siting stage of `plan` (which must have `[siting]`). `given` are the candidate
+/// records of `[siting] candidates`, read at the edge; `None` generates candidates.
 pub fn propose(
     plan: &Plan,
+    s: &Siting,
     study: &Study,
     coverage: &Coverage,
     ctx: Option<&NetworkContext>,
     projection: &Projection,
-    out_dir: &Path,
-) -> Result<Proposal, RunError> {
-    let s = plan.siting.as_ref().expect("siting configured");
+    given: Option<&[CandidateRecord]>,
+) -> Result<Proposal, ProposalError> {
     let circle = &plan.circles[s.circle];
-    let candidates = candidates(s, study, projection, ctx)?;
-    let catchments = match (circle.method, ctx) {
-        (Method::Network, Some(ctx)) => {
-            let snaps: Vec<_> = candidates
-                .iter()
-                .map(|c| ctx.graph.snap(c.location.xy_m, ctx.max_snap_m))
-                .collect();
-            coverage::catchments_network(ctx, &snaps, circle.radius_m())
-        }
-        _ => {
-            let cells: Vec<[f64; 2]> = study
-                .cells
-                .iter()
-                .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
-                .collect();
-            let sites: Vec<[f64; 2]> = candidates
-                .iter()
-                .map(|c| [c.location.xy_m.x, c.location.xy_m.y])
-                .collect();
-            coverage::catchments_straight_line(&cells, &sites, circle.radius_m())
-        }
+    let (candidates, candidates_from) = match given {
+        Some(records) => (
+            candidates_from_records(records, study, projection)?,
+            CandidateSource::Layer,
+        ),
+        None => (
+            generated_candidates(s, study, ctx),
+            CandidateSource::Generated,
+        ),
     };
+    let sites_xy: Vec<Coord<f64>> = candidates.iter().map(|c| c.location.xy_m).collect();
+    let catchments = coverage::catchments(
+        study,
+        ctx,
+        Sources::Points(&sites_xy),
+        circle.radius_m(),
+        circle.method,
+    );
     let problem = build_problem(
         study,
         coverage,
@@ -142,9 +251,10 @@ pub fn propose(
         crate::plan::SitingSolver::Highs => crate::siting::milp::solve(&problem, model),
         _ => solve(&problem, model, s.node_limit),
     }
-    .map_err(RunError::Siting)?;
+    .map_err(ProposalError::Siting)?;
 
     // Independent re-check: add the sites as facilities and measure the circle's kind again.
+    // The cells keep their snaps; only the new sites are snapped.
     let mut after = study.clone();
     for &j in &solution.open {
         after.facilities.push(Facility {
@@ -159,9 +269,10 @@ pub fn propose(
             committee: None,
         });
     }
+    let after_ctx =
+        ctx.map(|c| c.with_added_facilities(&after.facilities[study.facilities.len()..]));
     let mut only = circle.clone();
     only.kinds = vec![s.kind];
-    let after_ctx = ctx.map(|c| NetworkContext::new(c.graph, &after, c.max_snap_m));
     let remeasured = coverage::measure(
         &after,
         std::slice::from_ref(&only),
@@ -189,7 +300,7 @@ pub fn propose(
         || (recheck.weighted_distance - reach_only.weighted_distance).abs()
             > 1e-4 * reach_only.weighted_distance.max(1.0)
     {
-        return Err(RunError::Recheck(format!(
+        return Err(ProposalError::Recheck(format!(
             "the solution covers {:.1} by the solver's data but {:.1} when measured again",
             reach_only.covered_weight, recheck.covered_weight
         )));
@@ -202,10 +313,12 @@ pub fn propose(
         .map(|_| capacitated::allocate(&problem, &solution.open, capacitated::Goal::Cover));
     if let Some(a) = &allocation {
         let cost = capacitated::check(&problem, &solution.open, a, capacitated::Goal::Cover)
-            .map_err(|why| RunError::Recheck(format!("the allocation is infeasible: {why}")))?;
+            .map_err(|why| {
+                ProposalError::Recheck(format!("the allocation is infeasible: {why}"))
+            })?;
         let covered = evaluate(&problem, &[]).covered_weight - cost;
         if (covered - e.covered_weight).abs() > tol {
-            return Err(RunError::Recheck(format!(
+            return Err(ProposalError::Recheck(format!(
                 "the allocation serves {covered:.1} but the solution states {:.1}",
                 e.covered_weight
             )));
@@ -213,134 +326,61 @@ pub fn propose(
     }
 
     // Rank order: marginal gains as the sites are added one by one.
-    let mut rows = Vec::new();
-    let mut prev = evaluate(&problem, &[]);
+    let before = evaluate(&problem, &[]);
+    let mut prev = before;
+    let mut ranked = Vec::with_capacity(solution.open.len());
     for (rank, &j) in solution.open.iter().enumerate() {
         let now = evaluate(&problem, &solution.open[..=rank]);
-        let c = &candidates[j];
-        let record: Record = vec![
-            ("rank".into(), Field::Num((rank + 1) as f64, 0)),
-            ("id".into(), Field::Text(c.id.clone())),
-            ("kind".into(), Field::Text(s.kind.id().into())),
-            (
-                "subdistrict".into(),
-                c.subdistrict.map_or(Field::Null, |k| {
-                    Field::Text(study.subdistricts[k].name.clone())
-                }),
+        let (capacity, served) = match (&problem.capacities, &allocation) {
+            (Some(caps), Some(a)) => (
+                Some(caps[j].is_finite().then_some(caps[j])),
+                Some(a.served[rank]),
             ),
-            (
-                "newly_covered".into(),
-                Field::Num(now.covered_weight - prev.covered_weight, 1),
-            ),
-            (
-                "distance_saved_person_m".into(),
-                Field::Num(prev.weighted_distance - now.weighted_distance, 0),
-            ),
-            ("circle".into(), Field::Text(circle.name.clone())),
-        ];
-        let mut record = record;
-        if let (Some(caps), Some(a)) = (&problem.capacities, &allocation) {
-            let cap = caps[j];
-            record.push((
-                "capacity".into(),
-                if cap.is_finite() {
-                    Field::Num(cap, 1)
-                } else {
-                    Field::Null
-                },
-            ));
-            record.push(("served".into(), Field::Num(a.served[rank], 1)));
-        }
-        rows.push((point_json(c.location.lon_lat), record));
+            _ => (None, None),
+        };
+        ranked.push(RankedSite {
+            rank: rank + 1,
+            candidate: j,
+            newly_covered: now.covered_weight - prev.covered_weight,
+            distance_saved_person_m: prev.weighted_distance - now.weighted_distance,
+            capacity,
+            served,
+        });
         prev = now;
     }
-    let mut files = Vec::new();
-    write_step(
-        out_dir,
-        "proposed_sites.geojson",
-        &|p| write_feature_collection(p, rows.clone().into_iter()),
-        &mut files,
-    )?;
     // The plan's figures after the proposal: every circle and indicator measured again with
     // the new sites (which carry no capacity figures: floor area and capacities count 0).
     let after_cov = coverage::measure(&after, &plan.circles, after_ctx.as_ref(), &|_| {});
     let after_ind = crate::indicators::compute(&after, &after_cov, &plan.standards, &[]);
-    let title = format!("{} — after the proposal", plan.name);
-    let md = crate::io::tables::markdown(&title, &after_ind, &after_cov);
-    write_step(
-        out_dir,
-        "indicators_after.md",
-        &|p| crate::io::tables::write_text(p, &md),
-        &mut files,
-    )?;
-    let long = crate::io::tables::indicator_records(&after_ind, &after_cov, &[]);
-    write_step(
-        out_dir,
-        "indicators_after.csv",
-        &|p| write_csv(p, &long),
-        &mut files,
-    )?;
-    let district_after: Vec<Value> = after_ind
-        .district
-        .provision
-        .iter()
-        .map(|i| json!({"indicator": i.key, "value": i.value, "target": i.target, "gap": i.gap, "met": i.met}))
-        .chain(after_ind.district.circles.iter().map(|c| {
-            json!({"indicator": format!("coverage_{}", c.circle), "value": c.share()})
-        }))
-        .collect();
-    let table = before_after(
+    let before_after = before_after(
         study,
         &problem,
         &solution,
         allocation.as_ref(),
         &candidates,
-        s,
+        s.kind,
     );
-    write_step(
-        out_dir,
-        "siting_before_after.csv",
-        &|p| write_csv(p, &table),
-        &mut files,
-    )?;
-
-    let summary = json!({
-        "model": solution.model.to_string(),
-        "kind": s.kind.id(),
-        "circle": circle.name,
-        "reach_m": reach,
-        "method": circle.method.to_string(),
-        "age_band": circle.age_band.to_string(),
-        "candidates": candidates.len(),
-        "candidates_from": if s.candidates.is_some() { "layer" } else { "generated" },
-        "pairs_within_reach": catchments.pairs(),
-        "new_sites": solution.open.len(),
-        "objective": solution.objective,
-        "bound": solution.bound,
-        "gap": solution.gap,
-        "solved_by": solution.method,
-        "covered_before": evaluate(&problem, &[]).covered_weight,
-        "covered_after": recheck.covered_weight,
-        "people": e.total_weight,
-        "recheck": if allocation.is_some() {
-            "coverage measured again with the new sites added: agrees; allocation within capacities checked flow by flow"
-        } else {
-            "coverage measured again with the new sites added: agrees"
-        },
-        "capacity_per_site": s.capacity_per_site,
-        "served_by_new_sites": solution.served.as_ref().map(|v| v.iter().sum::<f64>()),
-        "min_per_subdistrict": s.min_per_subdistrict,
-        "max_per_subdistrict": s.max_per_subdistrict,
-        "district_after": district_after,
-    });
     Ok(Proposal {
+        kind: s.kind,
+        circle: s.circle,
+        reach_m: reach,
+        method: circle.method,
+        age_band: circle.age_band,
+        candidates_from,
+        pairs_within_reach: catchments.pairs(),
+        covered_before: before.covered_weight,
+        recheck,
+        capacitated: allocation.is_some(),
+        covered_after,
+        ranked,
+        before_after,
+        after: After {
+            study: after,
+            coverage: after_cov,
+            indicators: after_ind,
+        },
         candidates,
         solution,
-        recheck,
-        covered_after,
-        after_markdown: md,
-        summary,
-        files,
     })
 }
 
@@ -348,13 +388,13 @@ pub fn propose(
 /// and after the proposal.
 fn before_after(
     study: &Study,
-    problem: &crate::siting::Problem,
+    problem: &Problem,
     solution: &Solution,
     allocation: Option<&capacitated::Allocation>,
     candidates: &[Candidate],
-    s: &Siting,
-) -> Vec<Record> {
-    let before = problem.existing_m.clone();
+    kind: FacilityKind,
+) -> Vec<BeforeAfterRow> {
+    let before = &problem.existing_m;
     let mut after = before.clone();
     for &j in &solution.open {
         for &(i, d) in &problem.pairs[j] {
@@ -386,7 +426,7 @@ fn before_after(
             }
         }
     }
-    for f in study.facilities.iter().filter(|f| f.kind == s.kind) {
+    for f in study.facilities.iter().filter(|f| f.kind == kind) {
         for k in [f.subdistrict, Some(n)].into_iter().flatten() {
             sites[k].0 += 1;
         }
@@ -397,55 +437,14 @@ fn before_after(
         }
     }
     (0..=n)
-        .map(|k| {
-            let (id, name) = if k == n {
-                (
-                    "district".to_string(),
-                    "全区 (whole study area)".to_string(),
-                )
-            } else {
-                (
-                    study.subdistricts[k].id.clone(),
-                    study.subdistricts[k].name.clone(),
-                )
-            };
-            let share = |x: f64| (people[k] > 0.0).then(|| x / people[k]);
-            let opt = |v: Option<f64>| v.map_or(Field::Null, |v| Field::Num(v, 4));
-            vec![
-                ("id".into(), Field::Text(id)),
-                ("name".into(), Field::Text(name)),
-                (
-                    format!("{}_existing", s.kind.id()),
-                    Field::Num(sites[k].0 as f64, 0),
-                ),
-                (
-                    format!("{}_new", s.kind.id()),
-                    Field::Num(sites[k].1 as f64, 0),
-                ),
-                (
-                    format!("{}_after", s.kind.id()),
-                    Field::Num((sites[k].0 + sites[k].1) as f64, 0),
-                ),
-                ("people".into(), Field::Num(people[k], 1)),
-                ("covered_before".into(), Field::Num(cov[k].0, 1)),
-                ("covered_after".into(), Field::Num(cov[k].1, 1)),
-                ("share_before".into(), opt(share(cov[k].0))),
-                ("share_after".into(), opt(share(cov[k].1))),
-            ]
-            .into_iter()
-            .chain(
-                allocation
-                    .is_some()
-                    .then(|| {
-                        [
-                            ("served_after".into(), Field::Num(served[k], 1)),
-                            ("share_served_after".into(), opt(share(served[k]))),
-                        ]
-                    })
-                    .into_iter()
-                    .flatten(),
-            )
-            .collect()
+        .map(|k| BeforeAfterRow {
+            subdistrict: (k < n).then_some(k),
+            existing: sites[k].0,
+            new: sites[k].1,
+            people: people[k],
+            covered_before: cov[k].0,
+            covered_after: cov[k].1,
+            served_after: allocation.is_some().then_some(served[k]),
         })
         .collect()
 }

@@ -65,6 +65,26 @@ pub struct Inputs {
     pub facilities: Vec<FacilityRecord>,
     pub subdistricts: Vec<AreaRecord>,
     pub committees: Vec<AreaRecord>,
+    /// Facilities the reader left out (unknown labels with `unknown_kinds = "skip"`).
+    pub skipped: Skipped,
+    /// Candidate sites given as data (`[siting] candidates`); `None`: generate them.
+    pub candidates: Option<Vec<CandidateRecord>>,
+}
+
+/// Facilities left out because their label is unknown and the plan says `skip`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Skipped {
+    /// Label → locations of the rows that carry it.
+    pub unknown_labels: BTreeMap<String, Vec<String>>,
+}
+
+/// A candidate site as read: id, WGS84 position, and its capacity when the layer has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateRecord {
+    pub id: String,
+    pub lon_lat: Coord<f64>,
+    /// Demand weight a new facility there can serve (the `capacity` field), if given.
+    pub capacity: Option<f64>,
 }
 
 impl Inputs {

@@ -233,7 +233,7 @@ fn unknown_labels_are_listed() {
     let plan = Plan::load(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     assert_eq!(out.study.facilities.len(), 2);
-    let warnings = out.summary["warnings"].to_string();
+    let warnings = out.summary.warnings.join("\n");
     assert!(
         warnings.contains("skipped 2 facilities with unknown label '养老顾问点'"),
         "{warnings}"

@@ -368,8 +368,8 @@ path = "facilities.csv"
     // ≈ 950 m × 890 m + 665 m × 890 m on a 200 m grid: a few dozen cells.
     assert!(out.study.cells.len() > 30 && out.study.cells.len() < 70);
     assert_eq!(
-        out.summary["inputs"]["population_spread_onto_grid_m"],
-        200.0
+        out.summary.inputs.population_spread_onto_grid_m,
+        Some(200.0)
     );
     check_rfc7946(&d.join("out/cells.geojson"));
 }
@@ -458,9 +458,10 @@ kinds = ["day_care"]
         &vec![true, true, false]
     );
     assert_eq!(out.coverage.circles[1].covered, vec![true, true, false]);
-    assert_eq!(out.summary["network"]["cells_not_snapped"], 1);
-    assert_eq!(out.summary["network"]["residents_not_snapped"], 100.0);
-    let warnings = out.summary["warnings"].to_string();
+    let network = out.summary.network.as_ref().unwrap();
+    assert_eq!(network.cells_not_snapped, 1);
+    assert_eq!(network.residents_not_snapped, 100.0);
+    let warnings = out.summary.warnings.join("\n");
     assert!(
         warnings.contains("1 population cells (100.0 residents) lie farther than 300.0 m"),
         "{warnings}"

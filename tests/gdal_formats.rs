@@ -148,7 +148,7 @@ fn gpkg_shp_fgb_inputs_give_the_geojson_figures_and_outputs_round_trip() {
             "{table} differs: {diff:?}"
         );
     }
-    assert_eq!(out.summary["totals"]["aged_60_plus"], 334_800.0);
+    assert_eq!(out.summary.totals.aged_60_plus, 334_800.0);
 
     // The GeoPackage holds every GeoJSON output as a layer with the same features; the
     // FlatGeobuf files likewise.
@@ -315,18 +315,14 @@ fn geotiff_population_counts_sum_to_the_total() {
         )],
     );
     let out = run_plan(&plan).unwrap();
-    let totals = &out.summary["totals"];
-    for (key, want) in [
-        ("residents", 932_000.0),
-        ("aged_60_plus", 334_800.0),
-        ("aged_65_plus", 270_000.0),
-        ("aged_80_plus", 60_900.0),
+    let totals = &out.summary.totals;
+    for (key, got, want) in [
+        ("residents", totals.residents, 932_000.0),
+        ("aged_60_plus", totals.aged_60_plus, 334_800.0),
+        ("aged_65_plus", totals.aged_65_plus, 270_000.0),
+        ("aged_80_plus", totals.aged_80_plus, 60_900.0),
     ] {
-        assert!(
-            (totals[key].as_f64().unwrap() - want).abs() < 1e-6,
-            "{key}: {}",
-            totals[key]
-        );
+        assert!((got - want).abs() < 1e-6, "{key}: {got}");
     }
     // One cell per populated pixel, fewer than the 100 m cells.
     let populated = bands[0].iter().filter(|&&v| v > 0.0).count();
@@ -425,5 +421,5 @@ fn file_geodatabase_is_read() {
         .collect();
     assert_eq!(names.len(), 13);
     assert!(names.contains(&"芙蓉镇"), "{names:?}");
-    assert_eq!(out.summary["totals"]["aged_60_plus"], 334_800.0);
+    assert_eq!(out.summary.totals.aged_60_plus, 334_800.0);
 }

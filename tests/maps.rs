@@ -189,5 +189,5 @@ fn the_run_writes_maps_and_a_self_contained_report() {
     let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
     let reader = decoder.read_info().unwrap();
     assert_eq!((reader.info().width, reader.info().height), (WIDTH, HEIGHT));
-    assert_eq!(out.summary["maps"]["files"].as_array().unwrap().len(), 14);
+    assert_eq!(out.summary.maps.as_ref().unwrap().files.len(), 14);
 }

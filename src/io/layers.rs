@@ -11,13 +11,7 @@ use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
 use crate::model::{Capacity, Counts, FacilityKind};
 use crate::plan::{FacilityLayer, Layer, Plan, PopulationGeometry, PopulationLayer, UnknownKinds};
 use crate::study::{AreaRecord, FacilityRecord, Inputs, PopulationRecord};
-
-/// Facilities left out because their label is unknown and the plan says `skip`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Skipped {
-    /// Label → locations of the rows that carry it.
-    pub unknown_labels: BTreeMap<String, Vec<String>>,
-}
+pub use crate::study::{CandidateRecord, Skipped};
 
 /// Reads the table of a layer; for CSV, geometry comes from the lon/lat (or x/y) columns.
 fn read_table(layer: &Layer) -> Result<Table, ReadError> {
@@ -480,32 +474,29 @@ pub fn read_areas(layer: &Layer) -> Result<Vec<AreaRecord>, ReadError> {
     Ok(out)
 }
 
-/// Reads every input the plan names.
-pub fn read_inputs(plan: &Plan) -> Result<(Inputs, Skipped), ReadError> {
+/// Reads every input layer the plan names (not the street network: [`crate::io::osm`]):
+/// population, facilities, areas and, with `[siting] candidates`, the candidate sites.
+pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
     let population = read_population(&plan.population)?;
     let (facilities, skipped) = read_facilities(&plan.facilities)?;
     let subdistricts = plan.subdistricts.as_ref().map(read_areas).transpose()?;
     let committees = plan.committees.as_ref().map(read_areas).transpose()?;
-    Ok((
-        Inputs {
-            population,
-            spread_grid_m: (plan.population.geometry == PopulationGeometry::Polygons)
-                .then_some(plan.population.grid_cell_m),
-            facilities,
-            subdistricts: subdistricts.unwrap_or_default(),
-            committees: committees.unwrap_or_default(),
-        },
+    let candidates = plan
+        .siting
+        .as_ref()
+        .and_then(|s| s.candidates.as_ref())
+        .map(read_candidates)
+        .transpose()?;
+    Ok(Inputs {
+        population,
+        spread_grid_m: (plan.population.geometry == PopulationGeometry::Polygons)
+            .then_some(plan.population.grid_cell_m),
+        facilities,
+        subdistricts: subdistricts.unwrap_or_default(),
+        committees: committees.unwrap_or_default(),
         skipped,
-    ))
-}
-
-/// A candidate site as read: id, WGS84 position, and its capacity when the layer has one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CandidateRecord {
-    pub id: String,
-    pub lon_lat: Coord<f64>,
-    /// Demand weight a new facility there can serve (the `capacity` field), if given.
-    pub capacity: Option<f64>,
+        candidates,
+    })
 }
 
 /// Reads a candidate-site layer: points with an id (and optionally a capacity), converted

@@ -319,7 +319,7 @@ pub fn capacity_record(c: &Capacity) -> Record {
 }
 
 /// Writes a JSON document, pretty-printed.
-pub fn write_json(path: &Path, value: &Value) -> std::io::Result<()> {
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
     write_atomic(path, |w| {
         serde_json::to_writer_pretty(&mut *w, value)?;
         w.write_all(b"\n")

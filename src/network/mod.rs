@@ -55,6 +55,29 @@ pub struct GraphStats {
     pub total_length_m: f64,
 }
 
+/// A walking network built for one analysis CRS, with the figures of how it was built.
+#[derive(Debug)]
+pub struct StreetNetwork {
+    /// The walkable graph, nodes in the analysis CRS.
+    pub graph: WalkGraph,
+    /// What the build kept and left out.
+    pub stats: GraphStats,
+    /// EPSG code of the CRS the graph's coordinates are in.
+    pub epsg: u32,
+}
+
+impl StreetNetwork {
+    /// Builds the walkable graph of `osm` in the CRS `p` (see [`WalkGraph::from_osm`]).
+    pub fn from_osm(osm: &OsmData, p: &Projection) -> Result<StreetNetwork, CrsError> {
+        let (graph, stats) = WalkGraph::from_osm(osm, p)?;
+        Ok(StreetNetwork {
+            graph,
+            stats,
+            epsg: p.epsg(),
+        })
+    }
+}
+
 /// One walkable piece of street between two graph nodes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Segment {

@@ -1,0 +1,210 @@
+//! One analysis of a plan, in memory: project the inputs, snap them to the street network,
+//! measure every circle, compute accessibility and the provision indicators and, with
+//! `[siting]`, propose sites. [`analyse`] reads no file and writes none: the readers hand it
+//! [`Inputs`] and a [`StreetNetwork`], the writers take the [`Analysis`] it returns.
+
+use crate::coverage::{self, Coverage, NetworkContext, ServiceArea, Sources};
+use crate::crs::{CrsError, Projection};
+use crate::indicators::{self, CellAccess, Indicators};
+use crate::model::{FacilityKind, Study};
+use crate::network::{GraphStats, StreetNetwork};
+use crate::plan::Plan;
+use crate::proposal::{self, Proposal, ProposalError};
+use crate::standards::Method;
+use crate::study::{self, BuildReport, Inputs, Skipped, StudyError};
+
+/// Progress reporting for long steps (the CLI shows bars; library callers and tests can
+/// stay [`Silent`]).
+pub trait Progress: Sync {
+    /// A step starts; `total` units of work (0 when unknown).
+    fn begin(&self, step: &str, total: u64);
+    /// `n` more units are done.
+    fn advance(&self, n: u64);
+    /// The step is done.
+    fn end(&self);
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// Why an analysis failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// The analysis CRS cannot be set up or a point cannot be projected.
+    #[error("analysis CRS: {0}")]
+    Crs(#[from] CrsError),
+    /// The inputs do not make a study (no population, bad geometry).
+    #[error(transparent)]
+    Study(#[from] StudyError),
+    /// The street network was built in another CRS than the analysis'.
+    #[error("the street network is in EPSG:{network} but the analysis CRS is EPSG:{analysis}; build it with analysis::projection(plan, inputs)")]
+    NetworkCrs {
+        /// EPSG code of the network's coordinates.
+        network: u32,
+        /// EPSG code of the analysis CRS.
+        analysis: u32,
+    },
+    /// The siting stage failed.
+    #[error(transparent)]
+    Proposal(#[from] ProposalError),
+}
+
+/// Everything one analysis produced, in memory and typed.
+pub struct Analysis<'g> {
+    /// The metric CRS every distance was measured in.
+    pub projection: Projection,
+    /// Cells, facilities and areas, projected and cross-referenced.
+    pub study: Study,
+    /// What building the study found (cells outside areas, mismatched sub-districts).
+    pub build: BuildReport,
+    /// Facilities the reader left out.
+    pub skipped: Skipped,
+    /// Population records read (before census polygons are spread onto a grid).
+    pub population_records: usize,
+    /// The street network and every cell's and facility's snap onto it.
+    pub network: Option<NetworkContext<'g>>,
+    /// How the street network was built.
+    pub network_stats: Option<&'g GraphStats>,
+    /// Nearest distances and per-circle verdicts for every cell.
+    pub coverage: Coverage,
+    /// 2SFCA accessibility per cell, per facility kind.
+    pub access: Vec<CellAccess>,
+    /// Per-area roll-ups and provision indicators.
+    pub indicators: Indicators,
+    /// Walking service areas of every facility for each network circle of its kind.
+    pub service_areas: Vec<ServiceArea>,
+    /// Proposed sites, when the plan has `[siting]`.
+    pub proposal: Option<Proposal>,
+}
+
+impl std::fmt::Debug for Analysis<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analysis")
+            .field("crs", &self.projection.epsg())
+            .field("cells", &self.study.cells.len())
+            .field("facilities", &self.study.facilities.len())
+            .field("network", &self.network.is_some())
+            .field("circles", &self.coverage.circles.len())
+            .field(
+                "proposal",
+                &self.proposal.as_ref().map(|p| p.solution.open.len()),
+            )
+            .finish()
+    }
+}
+
+/// The analysis CRS of `plan` for `inputs`: the plan's EPSG code, or the UTM zone of the
+/// inputs' centre. Build the [`StreetNetwork`] in it before calling [`analyse`].
+pub fn projection(plan: &Plan, inputs: &Inputs) -> Result<Projection, AnalysisError> {
+    let centre = inputs.centre().ok_or(StudyError::NoPopulation)?;
+    Ok(plan.analysis_crs.resolve(centre)?)
+}
+
+/// Analyses `plan` on `inputs` (and along `network` when given, which must be built in
+/// [`projection`]`(plan, &inputs)`). Pure: no file is read or written.
+pub fn analyse<'g>(
+    plan: &Plan,
+    inputs: Inputs,
+    network: Option<&'g StreetNetwork>,
+    progress: &dyn Progress,
+) -> Result<Analysis<'g>, AnalysisError> {
+    let projection = projection(plan, &inputs)?;
+    if let Some(n) = network {
+        if n.epsg != projection.epsg() {
+            return Err(AnalysisError::NetworkCrs {
+                network: n.epsg,
+                analysis: projection.epsg(),
+            });
+        }
+    }
+    progress.begin("projecting and assigning cells to areas", 0);
+    let (study, build) = study::build(&inputs, &projection)?;
+    progress.end();
+
+    let max_snap_m = plan.network.as_ref().map_or(300.0, |n| n.max_snap_m);
+    progress.begin("snapping cells and facilities to the network", 0);
+    let context = network.map(|n| NetworkContext::new(&n.graph, &study, max_snap_m));
+    progress.end();
+
+    let kinds: Vec<FacilityKind> = {
+        let mut k: Vec<FacilityKind> = plan.circles.iter().flat_map(|c| c.kinds.clone()).collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let passes = kinds
+        .iter()
+        .map(|k| {
+            let on_network = context.is_some()
+                && plan
+                    .circles
+                    .iter()
+                    .any(|c| c.method == Method::Network && c.kinds.contains(k));
+            1 + usize::from(on_network)
+        })
+        .sum::<usize>();
+    progress.begin("coverage", (passes * study.cells.len()) as u64);
+    let coverage = coverage::measure(&study, &plan.circles, context.as_ref(), &|n| {
+        progress.advance(n)
+    });
+    progress.end();
+
+    progress.begin("accessibility (2SFCA)", 0);
+    let access = indicators::cell_access(&study, &coverage, |kind, radius_m, method| {
+        let of_kind: Vec<usize> = (0..study.facilities.len())
+            .filter(|&i| study.facilities[i].kind == kind)
+            .collect();
+        coverage::catchments(
+            &study,
+            context.as_ref(),
+            Sources::Facilities(&of_kind),
+            radius_m,
+            method,
+        )
+    });
+    progress.end();
+    let indicators = indicators::compute(&study, &coverage, &plan.standards, &access);
+
+    let service_areas = context
+        .as_ref()
+        .map(|ctx| coverage::service_areas(&study, &plan.circles, ctx))
+        .unwrap_or_default();
+
+    let proposal = match &plan.siting {
+        None => None,
+        Some(s) => {
+            progress.begin("proposing sites (location-allocation)", 0);
+            let p = proposal::propose(
+                plan,
+                s,
+                &study,
+                &coverage,
+                context.as_ref(),
+                &projection,
+                inputs.candidates.as_deref(),
+            )?;
+            progress.end();
+            Some(p)
+        }
+    };
+    Ok(Analysis {
+        projection,
+        population_records: inputs.population.len(),
+        skipped: inputs.skipped,
+        study,
+        build,
+        network: context,
+        network_stats: network.map(|n| &n.stats),
+        coverage,
+        access,
+        indicators,
+        service_areas,
+        proposal,
+    })
+}

@@ -1,0 +1,348 @@
+//! Every file of a run, in one place: [`write_run`] owns the complete list (data files,
+//! tables, proposal files, maps, `summary.json`, `report.html`) and writes them from the
+//! typed [`Analysis`]. The font is located before anything is written.
+
+use std::path::{Path, PathBuf};
+
+use geo::MapCoords;
+
+use crate::analysis::{Analysis, Progress};
+use crate::io::maps::{encode_png, locate_font, write_svg, MapFont};
+use crate::io::output::{
+    area_record, point_json, polygon_json, write_areas_geojson, write_cells_geojson, write_csv,
+    write_facilities_geojson, write_feature_collection, write_json, Field, Record,
+};
+use crate::io::report::Figure;
+use crate::io::tables::{
+    indicator_records, markdown, underserved_records, write_parquet, write_text,
+};
+use crate::plan::Plan;
+use crate::proposal::Proposal;
+use crate::summary::{MapsSummary, Summary};
+
+/// Why writing a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The maps' font cannot be loaded.
+    #[error("maps: {0}")]
+    Font(String),
+    /// A file cannot be written.
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        /// The file (or folder).
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Collects written files, naming the file in any error.
+struct Writer<'a> {
+    dir: &'a Path,
+    files: Vec<PathBuf>,
+}
+
+impl Writer<'_> {
+    fn file(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<(), WriteError> {
+        let path = self.dir.join(name);
+        f(&path).map_err(|source| WriteError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        self.files.push(path);
+        Ok(())
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The maps' font and the warning when labels fall back.
+fn font(plan: &Plan) -> Result<(Option<MapFont>, Option<String>), WriteError> {
+    let font =
+        locate_font(plan.report.font.as_deref()).map_err(|e| WriteError::Font(e.to_string()))?;
+    let warning = match &font {
+        Some(f) if f.cjk => None,
+        Some(f) => Some(format!(
+            "map labels are in English only: {} has no Chinese glyphs; install a CJK font (Debian: fonts-noto-cjk or fonts-wqy-microhei) or set LIFECIRCLE_FONT",
+            f.path.display()
+        )),
+        None => Some(
+            "PNG maps have no text: no font found; install fonts-noto-cjk (Debian) or set LIFECIRCLE_FONT / [report] font".into(),
+        ),
+    };
+    Ok((font, warning))
+}
+
+/// Writes every output of `analysis` into `out_dir`; returns the summary written to
+/// `summary.json` and the files in writing order.
+pub fn write_run(
+    plan: &Plan,
+    analysis: &Analysis,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<(Summary, Vec<PathBuf>), WriteError> {
+    let a = analysis;
+    let (study, coverage, ind, access) = (&a.study, &a.coverage, &a.indicators, &a.access);
+    let drawing = if plan.report.maps {
+        Some(font(plan)?)
+    } else {
+        None
+    };
+    progress.begin("writing outputs", 0);
+    let mut w = Writer {
+        dir: out_dir,
+        files: Vec::new(),
+    };
+    w.file("cells.geojson", |p| {
+        write_cells_geojson(p, study, coverage, access)
+    })?;
+    w.file("facilities.geojson", |p| write_facilities_geojson(p, study))?;
+    let mut sub_rows: Vec<Record> = ind
+        .subdistricts
+        .iter()
+        .map(|r| area_record(r, false, true))
+        .collect();
+    sub_rows.push(area_record(&ind.district, false, true));
+    w.file("subdistricts.csv", |p| write_csv(p, &sub_rows))?;
+    if !study.subdistricts.is_empty() {
+        w.file("subdistricts.geojson", |p| {
+            write_areas_geojson(p, &study.subdistricts, &ind.subdistricts, false, true)
+        })?;
+    }
+    let long = indicator_records(ind, coverage, access);
+    w.file("indicators.csv", |p| write_csv(p, &long))?;
+    w.file("indicators.parquet", |p| write_parquet(p, &long))?;
+    let under = underserved_records(ind);
+    if !under.is_empty() {
+        w.file("underserved.csv", |p| write_csv(p, &under))?;
+    }
+    if !study.committees.is_empty() {
+        let rows: Vec<Record> = ind
+            .committees
+            .iter()
+            .map(|r| area_record(r, true, false))
+            .collect();
+        w.file("committees.csv", |p| write_csv(p, &rows))?;
+        w.file("committees.geojson", |p| {
+            write_areas_geojson(p, &study.committees, &ind.committees, true, false)
+        })?;
+    }
+    let md = markdown(&plan.name, ind, coverage);
+    w.file("indicators.md", |p| write_text(p, &md))?;
+    if a.network.is_some() {
+        w.file("service_areas.geojson", |p| write_service_areas(p, plan, a))?;
+    }
+    let after_md = match &a.proposal {
+        Some(proposal) => Some(write_proposal(&mut w, plan, a, proposal)?),
+        None => None,
+    };
+    progress.end();
+
+    let mut figures = Vec::new();
+    let mut maps_summary = None;
+    let mut warnings = Vec::new();
+    if let Some((font, warning)) = &drawing {
+        progress.begin("drawing maps", 0);
+        let maps = crate::map::run_maps(
+            plan,
+            study,
+            coverage,
+            ind,
+            a.proposal.as_ref(),
+            &a.projection,
+        );
+        let first = w.files.len();
+        let mut maps_dir = Writer {
+            dir: &out_dir.join("maps"),
+            files: Vec::new(),
+        };
+        for m in &maps {
+            let png_name = format!("{}.png", m.stem);
+            let (png, _) = encode_png(m, font.as_ref()).map_err(|source| WriteError::Io {
+                path: maps_dir.dir.join(&png_name),
+                source,
+            })?;
+            maps_dir.file(&png_name, |p| {
+                crate::io::atomic::write_atomic(p, |f| f.write_all(&png))
+            })?;
+            maps_dir.file(&format!("{}.svg", m.stem), |p| {
+                write_svg(m, font.as_ref(), p)
+            })?;
+            figures.push(Figure {
+                caption: format!("{} — {}", m.title.text(true), m.subtitle.en),
+                png,
+            });
+        }
+        w.files.extend(maps_dir.files);
+        maps_summary = Some(MapsSummary {
+            font: font.as_ref().map(|f| f.path.display().to_string()),
+            labels: match font {
+                Some(f) if f.cjk => "Chinese and English",
+                Some(_) => "English only (no CJK font found)",
+                None => "none in PNG (no font found); SVG text uses the viewer's fonts",
+            },
+            size_px: [crate::io::maps::WIDTH, crate::io::maps::HEIGHT],
+            files: w.files[first..].iter().map(|p| file_name(p)).collect(),
+        });
+        warnings.extend(warning.clone());
+        progress.end();
+    }
+    #[cfg(feature = "gdal")]
+    if !plan.vector_formats.is_empty() {
+        progress.begin("writing GeoPackage / FlatGeobuf copies", 0);
+        let geojsons: Vec<&Path> = w
+            .files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+            .map(PathBuf::as_path)
+            .collect();
+        let copies =
+            crate::io::gdal_io::write_vector_copies(&geojsons, out_dir, &plan.vector_formats)
+                .map_err(|source| WriteError::Io {
+                    path: out_dir.to_path_buf(),
+                    source,
+                })?;
+        w.files.extend(copies);
+        progress.end();
+    }
+    let outputs = w.files.iter().map(|p| file_name(p)).collect();
+    let summary = Summary::new(
+        plan,
+        a,
+        outputs,
+        maps_summary,
+        drawing.is_some().then(|| "report.html".to_string()),
+        warnings,
+    );
+    w.file("summary.json", |p| write_json(p, &summary))?;
+    if drawing.is_some() {
+        let html = crate::io::report::html(&summary, &md, after_md.as_deref(), &figures);
+        w.file("report.html", |p| write_text(p, &html))?;
+    }
+    Ok((summary, w.files))
+}
+
+/// Service-area polygons of every facility for each network circle its kind serves.
+fn write_service_areas(path: &Path, plan: &Plan, a: &Analysis) -> std::io::Result<()> {
+    let mut features = Vec::with_capacity(a.service_areas.len());
+    for s in &a.service_areas {
+        let polygon = s
+            .polygon_m
+            .try_map_coords(|c| {
+                a.projection
+                    .to_wgs84(c.x, c.y)
+                    .map(|(x, y)| geo::Coord { x, y })
+            })
+            .map_err(|e| std::io::Error::other(format!("analysis CRS: {e}")))?;
+        let f = &a.study.facilities[s.facility];
+        let c = &plan.circles[s.circle];
+        let record: Record = vec![
+            ("facility_id".into(), Field::Text(f.id.clone())),
+            ("name".into(), Field::Text(f.name.clone())),
+            ("kind".into(), Field::Text(f.kind.id().into())),
+            ("circle".into(), Field::Text(c.name.clone())),
+            ("radius_m".into(), Field::Num(c.radius_m(), 1)),
+        ];
+        features.push((polygon_json(&polygon), record));
+    }
+    write_feature_collection(path, features.into_iter())
+}
+
+/// The proposal's files; returns the Markdown of the indicators after the proposal.
+fn write_proposal(
+    w: &mut Writer,
+    plan: &Plan,
+    a: &Analysis,
+    p: &Proposal,
+) -> Result<String, WriteError> {
+    let circle = &plan.circles[p.circle];
+    let rows: Vec<_> = p
+        .ranked
+        .iter()
+        .map(|r| {
+            let c = &p.candidates[r.candidate];
+            let mut record: Record = vec![
+                ("rank".into(), Field::Num(r.rank as f64, 0)),
+                ("id".into(), Field::Text(c.id.clone())),
+                ("kind".into(), Field::Text(p.kind.id().into())),
+                (
+                    "subdistrict".into(),
+                    c.subdistrict.map_or(Field::Null, |k| {
+                        Field::Text(a.study.subdistricts[k].name.clone())
+                    }),
+                ),
+                ("newly_covered".into(), Field::Num(r.newly_covered, 1)),
+                (
+                    "distance_saved_person_m".into(),
+                    Field::Num(r.distance_saved_person_m, 0),
+                ),
+                ("circle".into(), Field::Text(circle.name.clone())),
+            ];
+            if let (Some(cap), Some(served)) = (r.capacity, r.served) {
+                record.push((
+                    "capacity".into(),
+                    cap.map_or(Field::Null, |c| Field::Num(c, 1)),
+                ));
+                record.push(("served".into(), Field::Num(served, 1)));
+            }
+            (point_json(c.location.lon_lat), record)
+        })
+        .collect();
+    w.file("proposed_sites.geojson", |path| {
+        write_feature_collection(path, rows.into_iter())
+    })?;
+    let after = &p.after;
+    let title = format!("{} — after the proposal", plan.name);
+    let md = markdown(&title, &after.indicators, &after.coverage);
+    w.file("indicators_after.md", |path| write_text(path, &md))?;
+    let long = indicator_records(&after.indicators, &after.coverage, &[]);
+    w.file("indicators_after.csv", |path| write_csv(path, &long))?;
+    let kind = p.kind.id();
+    let table: Vec<Record> = p
+        .before_after
+        .iter()
+        .map(|r| {
+            let (id, name) = match r.subdistrict {
+                None => (
+                    "district".to_string(),
+                    "全区 (whole study area)".to_string(),
+                ),
+                Some(k) => (
+                    a.study.subdistricts[k].id.clone(),
+                    a.study.subdistricts[k].name.clone(),
+                ),
+            };
+            let opt = |v: Option<f64>| v.map_or(Field::Null, |v| Field::Num(v, 4));
+            let mut rec: Record = vec![
+                ("id".into(), Field::Text(id)),
+                ("name".into(), Field::Text(name)),
+                (format!("{kind}_existing"), Field::Num(r.existing as f64, 0)),
+                (format!("{kind}_new"), Field::Num(r.new as f64, 0)),
+                (
+                    format!("{kind}_after"),
+                    Field::Num((r.existing + r.new) as f64, 0),
+                ),
+                ("people".into(), Field::Num(r.people, 1)),
+                ("covered_before".into(), Field::Num(r.covered_before, 1)),
+                ("covered_after".into(), Field::Num(r.covered_after, 1)),
+                ("share_before".into(), opt(r.share(r.covered_before))),
+                ("share_after".into(), opt(r.share(r.covered_after))),
+            ];
+            if let Some(served) = r.served_after {
+                rec.push(("served_after".into(), Field::Num(served, 1)));
+                rec.push(("share_served_after".into(), opt(r.share(served))));
+            }
+            rec
+        })
+        .collect();
+    w.file("siting_before_after.csv", |path| write_csv(path, &table))?;
+    Ok(md)
+}

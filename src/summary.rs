@@ -1,0 +1,593 @@
+//! The run summary: every assumption, input count, district total, warning and output of a
+//! run, as typed values. `summary.json`, the CLI printout and the HTML report are all
+//! rendered from a [`Summary`]; its field order is the order of `summary.json`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use crate::analysis::Analysis;
+use crate::crs::AnalysisCrs;
+use crate::model::FacilityKind;
+use crate::plan::{Layer, Plan};
+use crate::proposal::Proposal;
+use crate::study::{BuildReport, Skipped};
+
+/// Serialises a list of pairs as a JSON object, keeping the list's order.
+fn ordered<S: Serializer, V: Serialize>(v: &[(String, V)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, v)| (k, v)))
+}
+
+/// Rounds to `digits` decimals, as the summary reports figures.
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// The whole summary (`summary.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Version of lifecircle that made the run.
+    pub lifecircle_version: &'static str,
+    /// `[study] name`.
+    pub plan: String,
+    /// The plan's file name.
+    pub plan_file: String,
+    /// The metric CRS of every measurement.
+    pub analysis_crs: CrsSummary,
+    /// How each distance method measures.
+    pub distance_methods: DistanceMethods,
+    /// The street network, when the plan has one.
+    pub network: Option<NetworkSummary>,
+    /// Every circle measured.
+    pub circles: Vec<CircleSummary>,
+    /// The standards preset and every target with its source.
+    pub standards: StandardsSummary,
+    /// What was read.
+    pub inputs: InputsSummary,
+    /// District totals and coverage.
+    pub totals: Totals,
+    /// Everything the user should know about the figures.
+    pub warnings: Vec<String>,
+    /// Data files of the run (GeoJSON, tables), in writing order.
+    pub outputs: Vec<String>,
+    /// The siting stage, when the plan has `[siting]` (`null` otherwise).
+    pub siting: Option<SitingSummary>,
+    /// The maps, when drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maps: Option<MapsSummary>,
+    /// The HTML report's file name, when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+}
+
+/// The analysis CRS.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrsSummary {
+    /// EPSG code.
+    pub epsg: u32,
+    /// Its name, e.g. "WGS 84 / UTM zone 51N".
+    pub name: String,
+    /// How it was chosen.
+    pub chosen: &'static str,
+}
+
+/// What each distance method means.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistanceMethods {
+    /// The straight-line method.
+    pub straight_line: &'static str,
+    /// The network method.
+    pub network: &'static str,
+}
+
+/// The street network part of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkSummary {
+    /// The OSM file's name.
+    pub file: Option<String>,
+    /// How segment lengths are measured.
+    pub edge_lengths: &'static str,
+    /// Ways with a `highway` tag read from the file.
+    pub ways_with_highway_tag: usize,
+    /// Of them, walkable.
+    pub ways_walkable: usize,
+    /// Ways left out, by rule.
+    pub ways_excluded: BTreeMap<&'static str, usize>,
+    /// Node references with no node in the file.
+    pub missing_node_refs: usize,
+    /// Graph nodes.
+    pub nodes: usize,
+    /// Graph segments.
+    pub segments: usize,
+    /// Walkable street, km (2 decimals).
+    pub total_length_km: f64,
+    /// Snapping distance, m.
+    pub max_snap_m: f64,
+    /// Cells farther than `max_snap_m` from a street.
+    pub cells_not_snapped: usize,
+    /// Residents in them.
+    pub residents_not_snapped: f64,
+    /// People aged 60+ in them.
+    pub aged_60_plus_not_snapped: f64,
+    /// Ids of facilities farther than `max_snap_m` from a street.
+    pub facilities_not_snapped: Vec<String>,
+}
+
+/// One circle as measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct CircleSummary {
+    /// Identifier used in column names.
+    pub name: String,
+    /// Human label.
+    pub label: String,
+    /// Reach as written, e.g. "15 min at 1.0 m/s".
+    pub reach: String,
+    /// Reach, m.
+    pub radius_m: f64,
+    /// Facility kinds (ids).
+    pub kinds: Vec<&'static str>,
+    /// "all" or "any".
+    pub require: String,
+    /// Age band of the people counted.
+    pub age_band: String,
+    /// "network" or "straight_line".
+    pub method: String,
+    /// Where the circle comes from.
+    pub source: String,
+}
+
+/// A target of the standards.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    /// The target value.
+    pub value: f64,
+    /// Preset and section.
+    pub source: String,
+    /// What it measures.
+    pub description: &'static str,
+}
+
+/// The standards in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandardsSummary {
+    /// Preset name.
+    pub preset: String,
+    /// Every target by its key, in key order.
+    #[serde(serialize_with = "ordered")]
+    pub targets: Vec<(String, TargetSummary)>,
+}
+
+/// An input layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerSummary {
+    /// File name.
+    pub file: String,
+    /// Its CRS as declared.
+    pub crs: String,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputsSummary {
+    /// The population layer.
+    pub population: LayerSummary,
+    /// Records read from it.
+    pub population_records: usize,
+    /// Cells analysed (after spreading polygons).
+    pub population_cells: usize,
+    /// Grid size census polygons were spread onto, m.
+    pub population_spread_onto_grid_m: Option<f64>,
+    /// The facility layer.
+    pub facilities: LayerSummary,
+    /// Facilities per kind (kinds present only), in kind order.
+    #[serde(serialize_with = "ordered")]
+    pub facilities_by_kind: Vec<(String, usize)>,
+    /// Sub-districts read.
+    pub subdistricts: usize,
+    /// Committees read.
+    pub committees: usize,
+}
+
+/// One circle's district total.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageTotal {
+    /// Circle name.
+    pub circle: String,
+    /// Age band counted.
+    pub age_band: String,
+    /// People of the band.
+    pub people: f64,
+    /// Of them covered, by the circle's method.
+    pub covered: f64,
+    /// Covered share (4 decimals).
+    pub share: Option<f64>,
+    /// Straight-line share for network circles.
+    pub straight_line_share: Option<f64>,
+}
+
+/// District totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Residents.
+    pub residents: f64,
+    /// People aged 60+.
+    pub aged_60_plus: f64,
+    /// People aged 65+.
+    pub aged_65_plus: f64,
+    /// People aged 80+.
+    pub aged_80_plus: f64,
+    /// Per circle.
+    pub coverage: Vec<CoverageTotal>,
+}
+
+/// A district figure after the proposal.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum AfterFigure {
+    /// A provision indicator.
+    Indicator {
+        /// Indicator key.
+        indicator: String,
+        /// Value after.
+        value: Option<f64>,
+        /// Target.
+        target: Option<f64>,
+        /// Gap after.
+        gap: Option<f64>,
+        /// Met after.
+        met: Option<bool>,
+    },
+    /// A circle's covered share.
+    Coverage {
+        /// `coverage_<circle>`.
+        indicator: String,
+        /// Share after.
+        value: Option<f64>,
+    },
+}
+
+/// The siting stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct SitingSummary {
+    /// "MCLP", "LSCP", "p-median" with its parameter.
+    pub model: String,
+    /// Sited kind (id).
+    pub kind: &'static str,
+    /// Circle whose reach is used.
+    pub circle: String,
+    /// Reach, m.
+    pub reach_m: f64,
+    /// Method of the circle.
+    pub method: String,
+    /// Age band of the circle.
+    pub age_band: String,
+    /// Candidate sites.
+    pub candidates: usize,
+    /// "layer" or "generated".
+    pub candidates_from: &'static str,
+    /// (cell, candidate) pairs within reach.
+    pub pairs_within_reach: usize,
+    /// Sites opened.
+    pub new_sites: usize,
+    /// Objective value.
+    pub objective: f64,
+    /// Best proven bound.
+    pub bound: f64,
+    /// Relative gap (`null` when infinite).
+    pub gap: f64,
+    /// How it was found and proven.
+    pub solved_by: String,
+    /// People within reach before.
+    pub covered_before: f64,
+    /// People within reach after, re-measured.
+    pub covered_after: f64,
+    /// People of the band in the study.
+    pub people: f64,
+    /// What the re-check verified.
+    pub recheck: &'static str,
+    /// Capacity of each new site.
+    pub capacity_per_site: Option<f64>,
+    /// People the new sites serve (capacitated).
+    pub served_by_new_sites: Option<f64>,
+    /// Quota per sub-district (existing included).
+    pub min_per_subdistrict: usize,
+    /// Maximum per sub-district.
+    pub max_per_subdistrict: Option<usize>,
+    /// District figures after the proposal.
+    pub district_after: Vec<AfterFigure>,
+}
+
+/// The maps drawn.
+#[derive(Debug, Clone, Serialize)]
+pub struct MapsSummary {
+    /// Path of the font used for labels.
+    pub font: Option<String>,
+    /// Which labels the maps carry.
+    pub labels: &'static str,
+    /// PNG size, px.
+    pub size_px: [u32; 2],
+    /// Map file names.
+    pub files: Vec<String>,
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Human-readable warnings from building the study and reading facilities.
+pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<String> {
+    let mut w = Vec::new();
+    if report.cells_outside_subdistricts > 0 {
+        w.push(format!(
+            "{} population cells ({:.0} residents) lie in no sub-district polygon; they count in the district totals only",
+            report.cells_outside_subdistricts, report.residents_outside_subdistricts
+        ));
+    }
+    if report.cells_outside_committees > 0 {
+        w.push(format!(
+            "{} population cells lie in no residential-committee polygon",
+            report.cells_outside_committees
+        ));
+    }
+    if !report.facilities_outside_subdistricts.is_empty() {
+        w.push(format!(
+            "{} facilities lie in no sub-district: {}",
+            report.facilities_outside_subdistricts.len(),
+            report.facilities_outside_subdistricts.join(", ")
+        ));
+    }
+    for (id, given, found) in &report.facilities_subdistrict_mismatch {
+        w.push(format!(
+            "facility {id}: sub-district given as '{given}' but it lies in '{found}' (the polygon is used)"
+        ));
+    }
+    for (label, rows) in &skipped.unknown_labels {
+        w.push(format!(
+            "skipped {} facilities with unknown label '{label}' ({})",
+            rows.len(),
+            rows.join(", ")
+        ));
+    }
+    w
+}
+
+/// serde_json's rendering of a number, so that text quoting a figure reads as the JSON does.
+fn json_num(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
+}
+
+fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
+    let (ctx, stats) = a.network.as_ref().zip(a.network_stats)?;
+    let study = &a.study;
+    let unsnapped: Vec<usize> = (0..study.cells.len())
+        .filter(|&i| ctx.cell_snaps[i].is_none())
+        .collect();
+    let residents: f64 = unsnapped
+        .iter()
+        .map(|&i| study.cells[i].counts.residents)
+        .sum();
+    let aged_60: f64 = unsnapped
+        .iter()
+        .map(|&i| study.cells[i].counts.aged_60)
+        .sum();
+    Some(NetworkSummary {
+        file: plan
+            .network
+            .as_ref()
+            .and_then(|n| n.path.file_name().map(|n| n.to_string_lossy().into_owned())),
+        edge_lengths: "geodesic on the WGS84 ellipsoid",
+        ways_with_highway_tag: stats.ways_read,
+        ways_walkable: stats.ways_walkable,
+        ways_excluded: stats.ways_excluded.clone(),
+        missing_node_refs: stats.missing_node_refs,
+        nodes: stats.nodes,
+        segments: stats.segments,
+        total_length_km: (stats.total_length_m / 10.0).round() / 100.0,
+        max_snap_m: ctx.max_snap_m,
+        cells_not_snapped: unsnapped.len(),
+        residents_not_snapped: round(residents, 1),
+        aged_60_plus_not_snapped: round(aged_60, 1),
+        facilities_not_snapped: study
+            .facilities
+            .iter()
+            .zip(&ctx.facility_snaps)
+            .filter(|(_, s)| s.is_none())
+            .map(|(f, _)| f.id.clone())
+            .collect(),
+    })
+}
+
+fn siting_summary(plan: &Plan, p: &Proposal) -> SitingSummary {
+    let s = plan
+        .siting
+        .as_ref()
+        .expect("a proposal comes from [siting]");
+    let circle = &plan.circles[p.circle];
+    let e = &p.solution.evaluation;
+    let after = &p.after.indicators.district;
+    SitingSummary {
+        model: p.solution.model.to_string(),
+        kind: p.kind.id(),
+        circle: circle.name.clone(),
+        reach_m: p.reach_m,
+        method: p.method.to_string(),
+        age_band: p.age_band.to_string(),
+        candidates: p.candidates.len(),
+        candidates_from: p.candidates_from.id(),
+        pairs_within_reach: p.pairs_within_reach,
+        new_sites: p.solution.open.len(),
+        objective: p.solution.objective,
+        bound: p.solution.bound,
+        gap: p.solution.gap,
+        solved_by: p.solution.method.clone(),
+        covered_before: p.covered_before,
+        covered_after: p.recheck.covered_weight,
+        people: e.total_weight,
+        recheck: if p.capacitated {
+            "coverage measured again with the new sites added: agrees; allocation within capacities checked flow by flow"
+        } else {
+            "coverage measured again with the new sites added: agrees"
+        },
+        capacity_per_site: s.capacity_per_site,
+        served_by_new_sites: p.solution.served.as_ref().map(|v| v.iter().sum::<f64>()),
+        min_per_subdistrict: s.min_per_subdistrict,
+        max_per_subdistrict: s.max_per_subdistrict,
+        district_after: after
+            .provision
+            .iter()
+            .map(|i| AfterFigure::Indicator {
+                indicator: i.key.clone(),
+                value: i.value,
+                target: i.target,
+                gap: i.gap,
+                met: i.met,
+            })
+            .chain(after.circles.iter().map(|c| AfterFigure::Coverage {
+                indicator: format!("coverage_{}", c.circle),
+                value: c.share(),
+            }))
+            .collect(),
+    }
+}
+
+impl Summary {
+    /// The summary of `analysis` of `plan`. `outputs` are the data files' names; `maps` and
+    /// `report` are set when the maps and the report are drawn; `extra_warnings` come from
+    /// the edge (e.g. the maps' font fallback) and follow the analysis' own.
+    pub fn new(
+        plan: &Plan,
+        analysis: &Analysis,
+        outputs: Vec<String>,
+        maps: Option<MapsSummary>,
+        report: Option<String>,
+        extra_warnings: Vec<String>,
+    ) -> Summary {
+        let a = analysis;
+        let study = &a.study;
+        let ind = &a.indicators;
+        let projection = &a.projection;
+        let network = network_summary(plan, a);
+        let layer = |l: &Layer| LayerSummary {
+            file: file_name(&l.path),
+            crs: l.crs.to_string(),
+        };
+        let mut all_warnings = warnings(&a.build, &a.skipped);
+        if let Some(n) = &network {
+            if n.cells_not_snapped > 0 {
+                all_warnings.push(format!(
+                    "{} population cells ({} residents) lie farther than {} m from any walkable street: no network circle covers them",
+                    n.cells_not_snapped,
+                    json_num(n.residents_not_snapped),
+                    json_num(n.max_snap_m)
+                ));
+            }
+            if !n.facilities_not_snapped.is_empty() {
+                all_warnings.push(format!(
+                    "{} facilities lie farther than {} m from any walkable street and serve no network circle: {}",
+                    n.facilities_not_snapped.len(),
+                    json_num(n.max_snap_m),
+                    n.facilities_not_snapped.join(", ")
+                ));
+            }
+        }
+        all_warnings.extend(extra_warnings);
+        Summary {
+            lifecircle_version: env!("CARGO_PKG_VERSION"),
+            plan: plan.name.clone(),
+            plan_file: file_name(&plan.file),
+            analysis_crs: CrsSummary {
+                epsg: projection.epsg(),
+                name: projection.name().to_string(),
+                chosen: match plan.analysis_crs {
+                    AnalysisCrs::Auto => "auto: the UTM zone holding the study area's centre",
+                    AnalysisCrs::Epsg(_) => "set in the plan",
+                },
+            },
+            distance_methods: DistanceMethods {
+                straight_line: "Euclidean distance in the analysis CRS",
+                network:
+                    "walking along the street network: snap offsets plus geodesic street lengths",
+            },
+            network,
+            circles: plan
+                .circles
+                .iter()
+                .map(|c| CircleSummary {
+                    name: c.name.clone(),
+                    label: c.label.clone(),
+                    reach: c.reach.to_string(),
+                    radius_m: c.radius_m(),
+                    kinds: c.kinds.iter().map(|k| k.id()).collect(),
+                    require: c.require.to_string(),
+                    age_band: c.age_band.to_string(),
+                    method: c.method.to_string(),
+                    source: c.source.clone(),
+                })
+                .collect(),
+            standards: StandardsSummary {
+                preset: plan.standards.preset.clone(),
+                targets: plan
+                    .standards
+                    .targets
+                    .iter()
+                    .map(|(k, t)| {
+                        (
+                            k.id().to_string(),
+                            TargetSummary {
+                                value: t.value,
+                                source: t.source.clone(),
+                                description: k.description(),
+                            },
+                        )
+                    })
+                    .collect(),
+            },
+            inputs: InputsSummary {
+                population: layer(&plan.population.layer),
+                population_records: a.population_records,
+                population_cells: study.cells.len(),
+                population_spread_onto_grid_m: (a.build.polygons_spread > 0)
+                    .then_some(plan.population.grid_cell_m),
+                facilities: layer(&plan.facilities.layer),
+                facilities_by_kind: FacilityKind::ALL
+                    .iter()
+                    .map(|&k| {
+                        let n = study.facilities.iter().filter(|f| f.kind == k).count();
+                        (k.id().to_string(), n)
+                    })
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+                subdistricts: study.subdistricts.len(),
+                committees: study.committees.len(),
+            },
+            totals: Totals {
+                residents: round(ind.district.counts.residents, 1),
+                aged_60_plus: round(ind.district.counts.aged_60, 1),
+                aged_65_plus: round(ind.district.counts.aged_65, 1),
+                aged_80_plus: round(ind.district.counts.aged_80, 1),
+                coverage: ind
+                    .district
+                    .circles
+                    .iter()
+                    .map(|c| CoverageTotal {
+                        circle: c.circle.clone(),
+                        age_band: c.age_band.to_string(),
+                        people: round(c.people, 1),
+                        covered: round(c.covered, 1),
+                        share: c.share().map(|s| round(s, 4)),
+                        straight_line_share: c.straight_line_share().map(|s| round(s, 4)),
+                    })
+                    .collect(),
+            },
+            warnings: all_warnings,
+            outputs,
+            siting: a.proposal.as_ref().map(|p| siting_summary(plan, p)),
+            maps,
+            report,
+        }
+    }
+}
