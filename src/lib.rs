@@ -1,22 +1,15 @@
 //! lifecircle: plan elderly-care facilities on walking circles.
 //!
-//! The flow is one way: read (io) → project (crs, study) → analyse (coverage, indicators,
-//! proposal) → write (io). The analysis core never opens a file, prints or reads the clock;
-//! `io` and `pipeline` sit at the edge, and the binary's CLI is a thin shell over `pipeline`.
+//! This crate is the edge around [`lifecircle_core`]: it reads plan files and input layers
+//! ([`io`]), runs a plan end to end ([`pipeline::run`]) and writes GeoJSON, tables, maps and
+//! the report ([`io::run_output::write_run`]). The analysis modules of the core are
+//! re-exported here under their own names, so `lifecircle::coverage` is
+//! `lifecircle_core::coverage`.
 
-pub mod analysis;
-pub mod coverage;
-pub mod crs;
-pub mod demo;
-pub mod indicators;
+pub use lifecircle_core::{
+    analyse, analysis, coverage, crs, demo, indicators, map, model, network, plan, proposal,
+    siting, standards, study, summary, Analysis, Inputs, Plan, Silent, StreetNetwork, Summary,
+};
+
 pub mod io;
-pub mod map;
-pub mod model;
-pub mod network;
 pub mod pipeline;
-pub mod plan;
-pub mod proposal;
-pub mod siting;
-pub mod standards;
-pub mod study;
-pub mod summary;

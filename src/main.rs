@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use lifecircle::pipeline::{self, Outcome, Progress};
-use lifecircle::plan::Plan;
 use lifecircle::standards::{Standards, TargetKey, PRESETS};
 
 /// Plan elderly-care facilities on walking circles: measure who reaches which services
@@ -191,7 +190,7 @@ fn print_outcome(o: &Outcome) {
 }
 
 fn run_plan(plan_path: &Path, out: Option<PathBuf>, progress: &Bars) -> Result<Outcome> {
-    let plan = Plan::load(plan_path)?;
+    let plan = lifecircle::io::read_plan(plan_path)?;
     let out_dir = out.unwrap_or_else(|| plan.output_dir.clone());
     let outcome = pipeline::run(&plan, &out_dir, progress)?;
     Ok(outcome)

@@ -4,7 +4,6 @@
 use std::process::Command;
 
 use lifecircle::pipeline::{run, Silent};
-use lifecircle::plan::Plan;
 
 const POPULATION: &str = "id,lon,lat,residents,aged_60_plus,aged_65_plus,aged_80_plus\n\
 p1,121.440,31.180,1000,350,280,60\n\
@@ -37,7 +36,7 @@ fn fails_with_plan(file: &str, content: &[u8], plan_text: &str) -> String {
     std::fs::write(d.join(file), content).unwrap();
     let plan_path = d.join("plan.toml");
     std::fs::write(&plan_path, plan_text).unwrap();
-    let plan = Plan::load(&plan_path).unwrap();
+    let plan = lifecircle::io::read_plan(&plan_path).unwrap();
     let err = run(&plan, &d.join("out"), &Silent).unwrap_err().to_string();
     assert!(
         !d.join("out").exists(),
@@ -60,7 +59,7 @@ fn the_fixture_itself_runs() {
     std::fs::write(d.join("population.csv"), POPULATION).unwrap();
     std::fs::write(d.join("facilities.csv"), FACILITIES).unwrap();
     std::fs::write(d.join("plan.toml"), PLAN).unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     assert_eq!(out.study.cells.len(), 2);
     assert!(d.join("out/subdistricts.csv").exists());
@@ -193,7 +192,7 @@ fn gbk_file_reads_when_declared() {
     std::fs::write(d.join("facilities.csv"), &gbk).unwrap();
     let text = format!("{PLAN}encoding = \"gbk\"\n");
     std::fs::write(d.join("plan.toml"), text).unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     assert_eq!(out.study.facilities[0].name, "一号日照");
     assert_eq!(out.study.facilities[1].label, "长者食堂");
@@ -230,7 +229,7 @@ fn unknown_labels_are_listed() {
     std::fs::write(d.join("facilities.csv"), csv).unwrap();
     let text = format!("{PLAN}unknown_kinds = \"skip\"\n[facilities.kind_labels]\n\"老年大学\" = \"activity_room\"\n");
     std::fs::write(d.join("plan.toml"), text).unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     assert_eq!(out.study.facilities.len(), 2);
     let warnings = out.summary.warnings.join("\n");
@@ -272,7 +271,7 @@ fn a_failed_run_leaves_earlier_outputs_whole() {
     std::fs::write(d.join("population.csv"), POPULATION).unwrap();
     std::fs::write(d.join("facilities.csv"), FACILITIES).unwrap();
     std::fs::write(d.join("plan.toml"), PLAN).unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     run(&plan, &d.join("out"), &Silent).unwrap();
     let before = std::fs::read(d.join("out/cells.geojson")).unwrap();
     std::fs::write(
@@ -304,7 +303,7 @@ fn gis_files_name_the_gdal_feature_or_gdals_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("plan.toml");
         std::fs::write(&p, format!("{PLAN}[outputs]\nformats = [\"gpkg\"]\n")).unwrap();
-        let e = Plan::load(&p).unwrap_err().to_string();
+        let e = lifecircle::io::read_plan(&p).unwrap_err().to_string();
         has(&e, &["outputs.formats", "gdal feature"]);
     }
 }

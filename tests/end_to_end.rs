@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use lifecircle::demo;
 use lifecircle::io::demo_files::write_demo;
 use lifecircle::pipeline::{run, Outcome, Silent};
-use lifecircle::plan::Plan;
 use serde_json::Value;
 
 /// One demo run on 2 threads shared by the tests that only read it, with its folder.
@@ -23,7 +22,7 @@ fn shared_demo() -> &'static (tempfile::TempDir, Outcome) {
 fn run_demo(dir: &Path, threads: usize) -> Outcome {
     let district = demo::generate().unwrap();
     let plan_path = write_demo(&district, &dir.join("data"), "../out").unwrap();
-    let plan = Plan::load(&plan_path).unwrap();
+    let plan = lifecircle::io::read_plan(&plan_path).unwrap();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -360,7 +359,7 @@ grid_cell_m = 200
 path = "facilities.csv"
 "#;
     std::fs::write(d.join("plan.toml"), plan).unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     let total = out.study.total_counts();
     assert!((total.residents - 17_000.0).abs() < 1e-6);
@@ -425,7 +424,7 @@ kinds = ["day_care"]
 "#,
     )
     .unwrap();
-    let plan = Plan::load(&d.join("plan.toml")).unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
     let out = run(&plan, &d.join("out"), &Silent).unwrap();
     let n = out
         .coverage
@@ -479,7 +478,7 @@ fn capacitated_siting_on_the_demo() {
     let text = std::fs::read_to_string(&plan_path).unwrap();
     let text = text.replace("p = 10\n", "p = 10\ncapacity_per_site = 6000\n");
     std::fs::write(&plan_path, text).unwrap();
-    let plan = Plan::load(&plan_path).unwrap();
+    let plan = lifecircle::io::read_plan(&plan_path).unwrap();
     let out = run(&plan, &plan.output_dir, &Silent).unwrap();
     let proposal = out.proposal.as_ref().unwrap();
     let served = proposal.solution.served.as_ref().unwrap();

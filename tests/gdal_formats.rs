@@ -14,7 +14,6 @@ use lifecircle::demo;
 use lifecircle::io::demo_files::write_demo;
 use lifecircle::io::gdal_io::{copy_layers, Writer};
 use lifecircle::pipeline::{run, Outcome, RunError, Silent};
-use lifecircle::plan::Plan;
 
 /// The demo's data in `dir/data` with its plan (outputs to `dir/out`).
 fn demo_data(dir: &Path) -> PathBuf {
@@ -32,7 +31,7 @@ fn edit_plan(plan: &Path, edits: &[(&str, &str)]) {
 }
 
 fn run_plan(plan: &Path) -> Result<Outcome, RunError> {
-    let plan = Plan::load(plan).unwrap();
+    let plan = lifecircle::io::read_plan(plan).unwrap();
     run(&plan, &plan.output_dir, &Silent)
 }
 

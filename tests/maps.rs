@@ -10,7 +10,6 @@ use lifecircle::io::demo_files::write_demo;
 use lifecircle::io::maps::{locate_font, pixel, render_rgb, render_svg, MapFont, HEIGHT, WIDTH};
 use lifecircle::map::{self, Label, Rgb};
 use lifecircle::pipeline::{run, Outcome, Silent};
-use lifecircle::plan::Plan;
 
 fn demo_run() -> &'static (tempfile::TempDir, Outcome) {
     static RUN: std::sync::OnceLock<(tempfile::TempDir, Outcome)> = std::sync::OnceLock::new();
@@ -18,7 +17,7 @@ fn demo_run() -> &'static (tempfile::TempDir, Outcome) {
         let dir = tempfile::tempdir().unwrap();
         let district = demo::generate().unwrap();
         let plan_path = write_demo(&district, &dir.path().join("data"), "../out").unwrap();
-        let plan = Plan::load(&plan_path).unwrap();
+        let plan = lifecircle::io::read_plan(&plan_path).unwrap();
         let out = run(&plan, &plan.output_dir, &Silent).unwrap();
         (dir, out)
     })

@@ -29,7 +29,7 @@ fn readme_shows_the_demo_tables() {
     let plan_path =
         lifecircle::io::demo_files::write_demo(&district, &dir.path().join("data"), "../out")
             .unwrap();
-    let plan = Plan::load(&plan_path).unwrap();
+    let plan = lifecircle::io::read_plan(&plan_path).unwrap();
     lifecircle::pipeline::run(&plan, &plan.output_dir, &lifecircle::pipeline::Silent).unwrap();
     let md = std::fs::read_to_string(dir.path().join("out/indicators.md")).unwrap();
     let start = md.find("## District").unwrap();

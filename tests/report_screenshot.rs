@@ -9,7 +9,6 @@ use lifecircle::demo;
 use lifecircle::io::demo_files::write_demo;
 use lifecircle::map::{self, Rgb};
 use lifecircle::pipeline::{run, Silent};
-use lifecircle::plan::Plan;
 
 #[test]
 #[ignore = "needs Chromium; .ci/run installs it and runs this test"]
@@ -17,7 +16,7 @@ fn report_renders_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let district = demo::generate().unwrap();
     let plan_path = write_demo(&district, &dir.path().join("data"), "../out").unwrap();
-    let plan = Plan::load(&plan_path).unwrap();
+    let plan = lifecircle::io::read_plan(&plan_path).unwrap();
     run(&plan, &plan.output_dir, &Silent).unwrap();
     let report = plan.output_dir.join("report.html");
     let shot = dir.path().join("report.png");

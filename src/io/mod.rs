@@ -211,3 +211,12 @@ impl Format {
         }
     }
 }
+
+/// Reads and resolves a plan file (relative paths inside it are relative to its folder).
+pub fn read_plan(path: &Path) -> Result<crate::plan::Plan, crate::plan::PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::plan::PlanError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    crate::plan::Plan::parse(&text, path)
+}

@@ -2,6 +2,7 @@
 //! scripts, nothing fetched) with the assumptions, the inputs' counts, the maps and the
 //! indicator tables, for a planner to open or print.
 
+use crate::io::tables::{Align, Block};
 use crate::summary::Summary;
 use base64::Engine;
 
@@ -27,63 +28,39 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Converts the Markdown our tables are written in (headings, pipe tables with an
-/// alignment row, paragraphs) to HTML. Heading levels shift down by `shift`.
-pub fn markdown_to_html(md: &str, shift: usize) -> String {
+/// Renders a tables document as HTML (numbers right-aligned). Heading levels shift down by
+/// `shift`.
+pub fn blocks_to_html(doc: &[Block], shift: usize) -> String {
     let mut out = String::new();
-    let lines: Vec<&str> = md.lines().collect();
-    let mut k = 0;
-    let cells = |line: &str| -> Vec<String> {
-        line.trim()
-            .trim_start_matches('|')
-            .trim_end_matches('|')
-            .split('|')
-            .map(|c| c.trim().to_string())
-            .collect()
-    };
-    while k < lines.len() {
-        let line = lines[k];
-        if line.starts_with('#') {
-            let level = line.chars().take_while(|&c| c == '#').count();
-            let h = (level + shift).min(6);
-            out.push_str(&format!("<h{h}>{}</h{h}>\n", escape(line[level..].trim())));
-            k += 1;
-        } else if line.trim_start().starts_with('|') {
-            let header = cells(line);
-            let align: Vec<&str> = lines
-                .get(k + 1)
-                .map(|l| {
-                    cells(l)
-                        .iter()
-                        .map(|a| if a.ends_with(':') { "num" } else { "" })
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push_str("<table>\n<thead><tr>");
-            for h in &header {
-                out.push_str(&format!("<th>{}</th>", escape(h)));
+    for b in doc {
+        match b {
+            Block::Heading(level, text) => {
+                let h = (level + shift).min(6);
+                out.push_str(&format!("<h{h}>{}</h{h}>\n", escape(text.trim())));
             }
-            out.push_str("</tr></thead>\n<tbody>\n");
-            k += 2;
-            while k < lines.len() && lines[k].trim_start().starts_with('|') {
-                out.push_str("<tr>");
-                for (i, c) in cells(lines[k]).iter().enumerate() {
-                    let class = align.get(i).copied().unwrap_or("");
-                    if class.is_empty() {
-                        out.push_str(&format!("<td>{}</td>", escape(c)));
-                    } else {
-                        out.push_str(&format!("<td class=\"{class}\">{}</td>", escape(c)));
-                    }
+            Block::Table {
+                header,
+                align,
+                rows,
+            } => {
+                out.push_str("<table>\n<thead><tr>");
+                for h in header {
+                    out.push_str(&format!("<th>{}</th>", escape(h.trim())));
                 }
-                out.push_str("</tr>\n");
-                k += 1;
+                out.push_str("</tr></thead>\n<tbody>\n");
+                for r in rows {
+                    out.push_str("<tr>");
+                    for (i, c) in r.iter().enumerate() {
+                        match align.get(i).copied().unwrap_or(Align::Left) {
+                            Align::Left => out.push_str(&format!("<td>{}</td>", escape(c.trim()))),
+                            Align::Right | Align::Centre => out
+                                .push_str(&format!("<td class=\"num\">{}</td>", escape(c.trim()))),
+                        }
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody>\n</table>\n");
             }
-            out.push_str("</tbody>\n</table>\n");
-        } else if line.trim().is_empty() {
-            k += 1;
-        } else {
-            out.push_str(&format!("<p>{}</p>\n", escape(line.trim())));
-            k += 1;
         }
     }
     out
@@ -128,9 +105,14 @@ figcaption{color:#555;font-size:.9em}
 .warn{color:#8a4b00}
 @media print{figure{page-break-inside:avoid}}";
 
-/// The whole report, rendered from the run's typed summary; `markdown` holds the indicator
-/// tables (indicators.md), `after` those after the proposal when there is one.
-pub fn html(summary: &Summary, markdown: &str, after: Option<&str>, figures: &[Figure]) -> String {
+/// The whole report, rendered from the run's typed summary; `tables` holds the indicator
+/// tables (as in indicators.md), `after` those after the proposal when there is one.
+pub fn html(
+    summary: &Summary,
+    tables: &[Block],
+    after: Option<&[Block]>,
+    figures: &[Figure],
+) -> String {
     let name = &summary.plan;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -252,7 +234,7 @@ pub fn html(summary: &Summary, markdown: &str, after: Option<&str>, figures: &[F
     }
 
     out.push_str("<h2>指标 Indicators</h2>\n");
-    out.push_str(&markdown_to_html(markdown, 1));
+    out.push_str(&blocks_to_html(tables, 1));
 
     if let Some(s) = &summary.siting {
         out.push_str("<h2>选址建议 Site proposals</h2>\n<table class=\"kv\">\n");
@@ -278,7 +260,7 @@ pub fn html(summary: &Summary, markdown: &str, after: Option<&str>, figures: &[F
         }
         out.push_str("</table>\n");
         if let Some(after) = after {
-            out.push_str(&markdown_to_html(after, 2));
+            out.push_str(&blocks_to_html(after, 2));
         }
     }
 
@@ -298,12 +280,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_tables_become_html_tables() {
-        let md = "# Title\n\n## Part <1>\n\n| a | b |\n|---|---:|\n| x & y | 1.5 |\n| z | 2 |\n\nA note.\n";
-        let h = markdown_to_html(md, 1);
+    fn tables_become_html_tables() {
+        let doc = vec![
+            Block::Heading(1, "Title".into()),
+            Block::Heading(2, "Part <1>".into()),
+            Block::Table {
+                header: vec!["a".into(), "b".into()],
+                align: vec![Align::Left, Align::Right],
+                rows: vec![
+                    vec!["x & y | z".into(), "1.5".into()],
+                    vec!["z".into(), "2".into()],
+                ],
+            },
+        ];
         assert_eq!(
-            h,
-            "<h2>Title</h2>\n<h3>Part &lt;1&gt;</h3>\n<table>\n<thead><tr><th>a</th><th>b</th></tr></thead>\n<tbody>\n<tr><td>x &amp; y</td><td class=\"num\">1.5</td></tr>\n<tr><td>z</td><td class=\"num\">2</td></tr>\n</tbody>\n</table>\n<p>A note.</p>\n"
+            blocks_to_html(&doc, 1),
+            "<h2>Title</h2>\n<h3>Part &lt;1&gt;</h3>\n<table>\n<thead><tr><th>a</th><th>b</th></tr></thead>\n<tbody>\n<tr><td>x &amp; y | z</td><td class=\"num\">1.5</td></tr>\n<tr><td>z</td><td class=\"num\">2</td></tr>\n</tbody>\n</table>\n"
+        );
+        // The same document as Markdown: a `|` in a name is escaped, not a new column.
+        assert_eq!(
+            crate::io::tables::to_markdown(&doc),
+            "# Title\n\n## Part <1>\n\n| a | b |\n|---|---:|\n| x & y \\| z | 1.5 |\n| z | 2 |\n"
         );
     }
 }

@@ -14,7 +14,8 @@ use crate::io::output::{
 };
 use crate::io::report::Figure;
 use crate::io::tables::{
-    indicator_records, markdown, underserved_records, write_parquet, write_text,
+    indicator_document, indicator_records, to_markdown, underserved_records, write_parquet,
+    write_text, Block,
 };
 use crate::plan::Plan;
 use crate::proposal::Proposal;
@@ -135,12 +136,12 @@ pub fn write_run(
             write_areas_geojson(p, &study.committees, &ind.committees, true, false)
         })?;
     }
-    let md = markdown(&plan.name, ind, coverage);
-    w.file("indicators.md", |p| write_text(p, &md))?;
+    let tables = indicator_document(&plan.name, ind, coverage);
+    w.file("indicators.md", |p| write_text(p, &to_markdown(&tables)))?;
     if a.network.is_some() {
         w.file("service_areas.geojson", |p| write_service_areas(p, plan, a))?;
     }
-    let after_md = match &a.proposal {
+    let after_tables = match &a.proposal {
         Some(proposal) => Some(write_proposal(&mut w, plan, a, proposal)?),
         None => None,
     };
@@ -224,7 +225,7 @@ pub fn write_run(
     );
     w.file("summary.json", |p| write_json(p, &summary))?;
     if drawing.is_some() {
-        let html = crate::io::report::html(&summary, &md, after_md.as_deref(), &figures);
+        let html = crate::io::report::html(&summary, &tables, after_tables.as_deref(), &figures);
         w.file("report.html", |p| write_text(p, &html))?;
     }
     Ok((summary, w.files))
@@ -256,13 +257,13 @@ fn write_service_areas(path: &Path, plan: &Plan, a: &Analysis) -> std::io::Resul
     write_feature_collection(path, features.into_iter())
 }
 
-/// The proposal's files; returns the Markdown of the indicators after the proposal.
+/// The proposal's files; returns the indicator tables after the proposal.
 fn write_proposal(
     w: &mut Writer,
     plan: &Plan,
     a: &Analysis,
     p: &Proposal,
-) -> Result<String, WriteError> {
+) -> Result<Vec<Block>, WriteError> {
     let circle = &plan.circles[p.circle];
     let rows: Vec<_> = p
         .ranked
@@ -301,8 +302,10 @@ fn write_proposal(
     })?;
     let after = &p.after;
     let title = format!("{} — after the proposal", plan.name);
-    let md = markdown(&title, &after.indicators, &after.coverage);
-    w.file("indicators_after.md", |path| write_text(path, &md))?;
+    let tables = indicator_document(&title, &after.indicators, &after.coverage);
+    w.file("indicators_after.md", |path| {
+        write_text(path, &to_markdown(&tables))
+    })?;
     let long = indicator_records(&after.indicators, &after.coverage, &[]);
     w.file("indicators_after.csv", |path| write_csv(path, &long))?;
     let kind = p.kind.id();
@@ -344,5 +347,5 @@ fn write_proposal(
         })
         .collect();
     w.file("siting_before_after.csv", |path| write_csv(path, &table))?;
-    Ok(md)
+    Ok(tables)
 }

@@ -307,110 +307,219 @@ fn target(i: &Indicator) -> String {
     }
 }
 
-/// Markdown tables ready for a plan document: the district's indicators, the circles and
-/// key indicators per sub-district, and the most under-served committees.
-pub fn markdown(title: &str, ind: &Indicators, coverage: &Coverage) -> String {
-    let mut md = String::new();
-    let _ = writeln!(md, "# {title}: provision indicators\n");
-    let _ = writeln!(md, "## District\n");
-    let _ = writeln!(
-        md,
-        "| indicator | 指标 | value | target | gap | met | source |"
-    );
-    let _ = writeln!(md, "|---|---|---:|---:|---:|:-:|---|");
-    for i in &ind.district.provision {
-        let gap = match (i.gap, i.met) {
-            (Some(g), Some(false)) => format!("{g:.0} {}", i.gap_unit),
-            (Some(_), Some(true)) => "–".into(),
-            _ => i.note.clone(),
-        };
-        let met = match i.met {
-            Some(true) => "✓",
-            Some(false) => "✗",
-            None => "–",
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {gap} | {met} | {} |",
-            i.name,
-            i.name_zh,
-            value(i),
-            target(i),
-            i.source
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\n## Walking circles and key indicators by sub-district\n"
-    );
-    let mut header = String::from("| sub-district | residents | aged 60+ |");
-    let mut rule = String::from("|---|---:|---:|");
+/// How a table column is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+    /// Marks (✓ ✗).
+    Centre,
+}
+
+/// A block of a tables document: a heading or a table of text cells.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// A heading of `level` (1 = title).
+    Heading(usize, String),
+    /// A table: header, per-column alignment, rows.
+    Table {
+        /// Column headings.
+        header: Vec<String>,
+        /// One per column.
+        align: Vec<Align>,
+        /// Cells, row by row.
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// The indicator tables as a document, the one source of indicators.md and of the report's
+/// tables: the district's indicators, the circles and key indicators per sub-district, and
+/// the most under-served committees.
+pub fn indicator_document(title: &str, ind: &Indicators, coverage: &Coverage) -> Vec<Block> {
+    use Align::{Centre, Left, Right};
+    let mut doc = vec![
+        Block::Heading(1, format!("{title}: provision indicators")),
+        Block::Heading(2, "District".into()),
+    ];
+    let rows = ind
+        .district
+        .provision
+        .iter()
+        .map(|i| {
+            let gap = match (i.gap, i.met) {
+                (Some(g), Some(false)) => format!("{g:.0} {}", i.gap_unit),
+                (Some(_), Some(true)) => "–".into(),
+                _ => i.note.clone(),
+            };
+            let met = match i.met {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "–",
+            };
+            vec![
+                i.name.clone(),
+                i.name_zh.clone(),
+                value(i),
+                target(i),
+                gap,
+                met.into(),
+                i.source.clone(),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table {
+        header: [
+            "indicator",
+            "指标",
+            "value",
+            "target",
+            "gap",
+            "met",
+            "source",
+        ]
+        .map(String::from)
+        .to_vec(),
+        align: vec![Left, Left, Right, Right, Right, Centre, Left],
+        rows,
+    });
+    doc.push(Block::Heading(
+        2,
+        "Walking circles and key indicators by sub-district".into(),
+    ));
+    let mut header: Vec<String> = ["sub-district", "residents", "aged 60+"]
+        .map(String::from)
+        .to_vec();
+    let mut align = vec![Left, Right, Right];
     for c in &coverage.circles {
-        let _ = write!(
-            header,
-            " {} ({} m, {}) |",
+        header.push(format!(
+            "{} ({} m, {})",
             c.circle.name,
             c.circle.radius_m(),
             c.circle.method
-        );
-        rule.push_str("---:|");
+        ));
+        align.push(Right);
     }
-    header.push_str(" floor area m²/1,000 | centres | meals / 65+ | beds / 60+ |");
-    rule.push_str("---:|---:|---:|---:|");
-    let _ = writeln!(md, "{header}\n{rule}");
-    for r in ind
+    header.extend(
+        [
+            "floor area m²/1,000",
+            "centres",
+            "meals / 65+",
+            "beds / 60+",
+        ]
+        .map(String::from),
+    );
+    align.extend([Right; 4]);
+    let rows = ind
         .subdistricts
         .iter()
         .chain(std::iter::once(&ind.district))
-    {
-        let mut line = format!(
-            "| {} | {:.0} | {:.0} |",
-            r.name, r.counts.residents, r.counts.aged_60
-        );
-        for c in &r.circles {
-            let _ = write!(line, " {} |", pct(c.share()));
-        }
-        let get = |k: &str| r.indicator(k);
-        let _ = write!(
-            line,
-            " {} | {} | {} | {} |",
-            get("floor_area_m2_per_1000_residents").map_or("–".into(), value),
-            get("comprehensive_centres").map_or("–".into(), |i| format!(
-                "{} / {}",
-                num(i.value, 0),
-                num(i.target, 0)
-            )),
-            get("meal_capacity_share_of_65_plus").map_or("–".into(), value),
-            get("bed_share_of_60_plus").map_or("–".into(), value),
-        );
-        let _ = writeln!(md, "{line}");
-    }
-    let first_circle = coverage.circles.first().map(|c| c.circle.name.clone());
-    if let Some(circle) = first_circle {
-        let top: Vec<_> = ind
+        .map(|r| {
+            let mut line = vec![
+                r.name.clone(),
+                format!("{:.0}", r.counts.residents),
+                format!("{:.0}", r.counts.aged_60),
+            ];
+            line.extend(r.circles.iter().map(|c| pct(c.share())));
+            let get = |k: &str| r.indicator(k);
+            line.push(get("floor_area_m2_per_1000_residents").map_or("–".into(), value));
+            line.push(get("comprehensive_centres").map_or("–".into(), |i| {
+                format!("{} / {}", num(i.value, 0), num(i.target, 0))
+            }));
+            line.push(get("meal_capacity_share_of_65_plus").map_or("–".into(), value));
+            line.push(get("bed_share_of_60_plus").map_or("–".into(), value));
+            line
+        })
+        .collect();
+    doc.push(Block::Table {
+        header,
+        align,
+        rows,
+    });
+    if let Some(circle) = coverage.circles.first().map(|c| c.circle.name.clone()) {
+        let top: Vec<Vec<String>> = ind
             .underserved
             .iter()
             .filter(|u| u.circle == circle && u.level != "cell")
             .take(10)
+            .map(|u| {
+                vec![
+                    u.rank.to_string(),
+                    u.name.clone(),
+                    u.subdistrict.as_deref().unwrap_or("–").to_string(),
+                    format!("{:.0}", u.people),
+                    format!("{:.0}", u.uncovered),
+                ]
+            })
             .collect();
         if !top.is_empty() {
-            let _ = writeln!(md, "\n## Most under-served areas: circle {circle}\n");
-            let _ = writeln!(md, "| rank | area | sub-district | people | uncovered |");
-            let _ = writeln!(md, "|---:|---|---|---:|---:|");
-            for u in top {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {:.0} | {:.0} |",
-                    u.rank,
-                    u.name,
-                    u.subdistrict.as_deref().unwrap_or("–"),
-                    u.people,
-                    u.uncovered
-                );
+            doc.push(Block::Heading(
+                2,
+                format!("Most under-served areas: circle {circle}"),
+            ));
+            doc.push(Block::Table {
+                header: ["rank", "area", "sub-district", "people", "uncovered"]
+                    .map(String::from)
+                    .to_vec(),
+                align: vec![Right, Left, Left, Right, Right],
+                rows: top,
+            });
+        }
+    }
+    doc
+}
+
+/// A cell's text made safe for a Markdown table: `|` escaped, line breaks as spaces.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// The document as Markdown (pipe tables), ready to paste into a plan document.
+pub fn to_markdown(doc: &[Block]) -> String {
+    let mut md = String::new();
+    for (k, b) in doc.iter().enumerate() {
+        if k > 0 {
+            md.push('\n');
+        }
+        match b {
+            Block::Heading(level, text) => {
+                let _ = writeln!(md, "{} {}", "#".repeat(*level), md_cell(text));
+            }
+            Block::Table {
+                header,
+                align,
+                rows,
+            } => {
+                let line = |cells: &[String]| {
+                    let mut l = String::from("|");
+                    for c in cells {
+                        let _ = write!(l, " {} |", md_cell(c));
+                    }
+                    l
+                };
+                let _ = writeln!(md, "{}", line(header));
+                let mut rule = String::from("|");
+                for a in align {
+                    rule.push_str(match a {
+                        Align::Left => "---|",
+                        Align::Right => "---:|",
+                        Align::Centre => ":-:|",
+                    });
+                }
+                let _ = writeln!(md, "{rule}");
+                for r in rows {
+                    let _ = writeln!(md, "{}", line(r));
+                }
             }
         }
     }
     md
+}
+
+/// Markdown tables ready for a plan document (see [`indicator_document`]).
+pub fn markdown(title: &str, ind: &Indicators, coverage: &Coverage) -> String {
+    to_markdown(&indicator_document(title, ind, coverage))
 }
 
 /// Writes a text file atomically.

@@ -355,9 +355,10 @@ pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<String> {
     w
 }
 
-/// serde_json's rendering of a number, so that text quoting a figure reads as the JSON does.
+/// A number as summary.json writes it (shortest round-trip form, `.0` on whole numbers), so
+/// that a warning quoting a figure reads as the JSON does.
 fn json_num(x: f64) -> String {
-    serde_json::to_string(&x).unwrap_or_default()
+    format!("{x:?}")
 }
 
 fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {

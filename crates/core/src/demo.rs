@@ -710,6 +710,91 @@ fn kind_code(kind: FacilityKind) -> &'static str {
     }
 }
 
+/// The plan written beside the demo data; `output_dir` is relative to it.
+pub fn plan_text(output_dir: &str) -> String {
+    format!(
+        r#"# lifecircle plan for the synthetic demo district (made by `lifecircle demo`).
+[study]
+name = "Demo district (synthetic, modelled on the Xuhui 2020 baseline)"
+analysis_crs = "auto"          # the UTM zone of the study area: EPSG:32651 here
+output_dir = "{output_dir}"
+
+[standards]
+preset = "xuhui-2025"          # 40 m² per 1,000 residents, 2 centres per sub-district, ...
+
+[population]
+path = "population.geojson"    # 100 m cells with counts
+crs = "WGS84"
+[population.fields]
+id = "id"
+residents = "residents"
+aged_60 = "aged_60_plus"
+aged_65 = "aged_65_plus"
+aged_80 = "aged_80_plus"
+
+[facilities]
+path = "facilities.csv"
+crs = "GCJ02"                  # Amap coordinates, converted to WGS84 on read
+encoding = "utf-8"
+[facilities.fields]
+id = "id"
+name = "name"
+kind = "type"                  # Chinese labels: 社区综合为老服务中心, 日间照料中心, ...
+lon = "lon"
+lat = "lat"
+subdistrict = "subdistrict"
+
+[subdistricts]
+path = "subdistricts.geojson"
+[subdistricts.fields]
+id = "id"
+name = "name"
+
+[committees]
+path = "committees.geojson"
+[committees.fields]
+id = "id"
+name = "name"
+parent = "subdistrict"
+
+[network]
+path = "streets.osm"           # OSM XML (or .osm.pbf): circles are walked along its streets
+max_snap_m = 300
+
+# Proposals for the plan's ≥ 10 new comprehensive service centres, reaching 2 per 街镇:
+# maximal covering of people aged 60+ within the 15-minute walk (900 m along the streets),
+# candidates generated on the street network every 250 m.
+[siting]
+model = "mclp"
+kind = "comprehensive_centre"
+circle = "min15"
+p = 10
+min_per_subdistrict = 2
+candidate_spacing_m = 250
+
+# Circles: the preset's one-stop 15-minute circle (15 min × 1.0 m/s = 900 m), the doorstep
+# 5-minute circle (300 m) and the 1000 m day-service radius, walked along the network, are
+# used when none are listed.
+"#
+    )
+}
+
+impl DemoDistrict {
+    /// The district as the readers would hand it to [`crate::analyse`]: points, areas and
+    /// facilities in WGS84 (the street network is [`DemoDistrict::streets`]).
+    pub fn inputs(&self) -> crate::study::Inputs {
+        crate::study::Inputs {
+            population: self.population.clone(),
+            spread_grid_m: None,
+            facilities: self.facilities.clone(),
+            subdistricts: self.subdistricts.clone(),
+            committees: self.committees.clone(),
+            skipped: Default::default(),
+            candidates: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

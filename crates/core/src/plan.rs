@@ -464,15 +464,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Reads and resolves a plan file.
-    pub fn load(path: &Path) -> Result<Plan, PlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
-        Plan::parse(&text, path)
-    }
-
     /// Parses and resolves plan text; `path` names the file in errors and anchors relative
     /// paths.
     pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
