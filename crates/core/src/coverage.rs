@@ -21,11 +21,13 @@ use crate::standards::{Circle, Method, Require};
 
 /// The street network prepared for a study: every cell and facility snapped onto it.
 pub struct NetworkContext<'g> {
+    /// The walkable street graph, in the analysis CRS (m).
     pub graph: &'g WalkGraph,
     /// Snap of each cell (study order); `None` when farther than `max_snap_m` from a street.
     pub cell_snaps: Vec<Option<Snap>>,
     /// Snap of each facility (study order).
     pub facility_snaps: Vec<Option<Snap>>,
+    /// Largest snap distance allowed, m: points farther from every street stay unsnapped.
     pub max_snap_m: f64,
 }
 
@@ -71,12 +73,15 @@ impl<'g> NetworkContext<'g> {
 /// Distances from each cell to the nearest facility of one kind, metres.
 #[derive(Debug, Clone)]
 pub struct NearestDistances {
+    /// The facility kind the distances are to.
     pub kind: FacilityKind,
     /// Straight line; `INFINITY` where the study has no facility of the kind.
     pub straight_line_m: Vec<f64>,
     /// Along the network, known up to `network_cutoff_m` (the largest reach of the network
     /// circles using this kind); `INFINITY` beyond it, or for unsnapped cells.
     pub network_m: Option<Vec<f64>>,
+    /// The network search cutoff, m (see `network_m`); `None` without a network or when no
+    /// network circle uses the kind.
     pub network_cutoff_m: Option<f64>,
 }
 
@@ -93,6 +98,7 @@ impl NearestDistances {
 /// One circle's verdict per cell.
 #[derive(Debug, Clone)]
 pub struct CircleCoverage {
+    /// The circle measured.
     pub circle: Circle,
     /// Whether the circle covers each cell, by the circle's method.
     pub covered: Vec<bool>,
@@ -106,7 +112,9 @@ pub struct CircleCoverage {
 /// Coverage of every circle, cell by cell (cells in the study's order).
 #[derive(Debug, Clone)]
 pub struct Coverage {
+    /// Nearest-facility distances per kind a circle needs, kinds in ascending order.
     pub nearest: Vec<NearestDistances>,
+    /// The verdicts, one per circle, in the order the circles were given.
     pub circles: Vec<CircleCoverage>,
 }
 
@@ -297,7 +305,9 @@ pub fn straight_line(
 /// work on. Only pairs within the reach are ever stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catchments {
+    /// The reach the pairs lie within, m.
     pub radius_m: f64,
+    /// How distances were measured: `StraightLine` whenever no network was given.
     pub method: Method,
     /// Per source: (cell index, distance m), cells in ascending order.
     pub per_source: Vec<Vec<(u32, f32)>>,
@@ -484,6 +494,7 @@ pub struct ServiceArea {
     pub facility: usize,
     /// Index into the circles.
     pub circle: usize,
+    /// The reachable area as a concave hull, analysis CRS (m).
     pub polygon_m: Polygon<f64>,
 }
 

@@ -16,23 +16,46 @@ use proj4rs::proj::Proj;
 /// Errors of this layer: unknown CRS names or codes, and points a projection cannot take.
 #[derive(Debug, thiserror::Error)]
 pub enum CrsError {
+    /// A CRS name that is none of the accepted spellings (the name as given).
     #[error("unknown CRS '{0}': expected WGS84, GCJ02, BD09, EPSG:<code> or (for the analysis CRS) auto")]
     UnknownName(String),
+    /// An EPSG code that `crs-definitions` does not bundle.
     #[error("EPSG:{0} is not in the bundled EPSG definitions")]
     UnknownEpsg(u32),
+    /// `proj4rs` rejected the code's PROJ definition.
     #[error("EPSG:{code} could not be set up: {reason}")]
-    Setup { code: u32, reason: String },
+    Setup {
+        /// The EPSG code.
+        code: u32,
+        /// What `proj4rs` reported.
+        reason: String,
+    },
+    /// The analysis CRS asked for is geographic (degrees), not projected.
     #[error(
         "EPSG:{code} is a geographic CRS (degrees); the analysis CRS must be projected in metres"
     )]
-    NotProjected { code: u32 },
+    NotProjected {
+        /// The EPSG code (4326 when the plan says WGS84).
+        code: u32,
+    },
+    /// The analysis CRS asked for is projected in a unit other than metres (e.g. US feet).
     #[error("EPSG:{code} has units '{units}'; only metres are supported")]
-    NotMetres { code: u32, units: String },
+    NotMetres {
+        /// The EPSG code.
+        code: u32,
+        /// The CRS's unit, as PROJ names it (e.g. `us-ft`).
+        units: String,
+    },
+    /// A point the projection could not take, or whose result is not finite.
     #[error("cannot transform ({x}, {y}) with EPSG:{code}: {reason}")]
     Transform {
+        /// The EPSG code of the projected CRS.
         code: u32,
+        /// The input x: longitude in degrees (to the CRS) or easting in metres (from it).
         x: f64,
+        /// The input y: latitude in degrees (to the CRS) or northing in metres (from it).
         y: f64,
+        /// What went wrong.
         reason: String,
     },
 }

@@ -18,10 +18,13 @@ use crate::model::{Capacity, Counts, FacilityKind};
 use crate::network::{OsmData, OsmWay};
 use crate::study::{AreaRecord, FacilityRecord, PopulationRecord};
 
-/// District totals the demo reproduces exactly.
+/// Residents of the district, all ages. This and the totals below are reproduced exactly.
 pub const RESIDENTS: u64 = 932_000;
+/// Residents aged 60+ (the Xuhui 2020 baseline).
 pub const AGED_60: u64 = 334_800;
+/// Residents aged 65+ (5 % of them is the plan's 13,500 meals a day).
 pub const AGED_65: u64 = 270_000;
+/// Residents aged 80+.
 pub const AGED_80: u64 = 60_900;
 /// Institution beds in the 43 institutions.
 pub const INSTITUTION_BEDS: u64 = 6_845;
@@ -54,10 +57,15 @@ pub const SUBDISTRICT_NAMES: [&str; 13] = [
 /// The generated district, every coordinate in WGS84.
 #[derive(Debug, Clone)]
 pub struct DemoDistrict {
+    /// EPSG code of the UTM zone the district was laid out in (32651, zone 51N).
     pub projection_epsg: u32,
+    /// The 13 sub-districts, named from [`SUBDISTRICT_NAMES`].
     pub subdistricts: Vec<AreaRecord>,
+    /// The 306 residential committees, with their parent sub-district names.
     pub committees: Vec<AreaRecord>,
+    /// Population as 100 m square cells ([`CELL_M`]), each with its own counts.
     pub population: Vec<PopulationRecord>,
+    /// Facilities of every kind, with capacities.
     pub facilities: Vec<FacilityRecord>,
     /// The street network as OSM data (WGS84), written out as an `.osm` file.
     pub streets: OsmData,

@@ -1,5 +1,5 @@
 //! What a map shows: layers in the analysis CRS (metres), a legend, a title, the direction of
-//! true north. Pure: the maps are drawn by [`crate::io::maps`] (PNG and SVG).
+//! true north. Pure: the maps are drawn by `lifecircle::io::maps` in the I/O crate (PNG and SVG).
 //!
 //! Three maps a planner takes to a meeting: coverage of a walking circle (cells shaded
 //! covered / not covered, facilities by kind), a choropleth of an indicator per sub-district,
@@ -19,11 +19,14 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 /// English alone otherwise (never as empty boxes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
+    /// Chinese text; empty when there is none (then only `en` is drawn).
     pub zh: String,
+    /// English text.
     pub en: String,
 }
 
 impl Label {
+    /// A label from its Chinese and English text (either may be empty).
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Label {
         Label {
             zh: zh.into(),
@@ -57,8 +60,11 @@ pub enum Symbol {
 /// One legend row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LegendEntry {
+    /// The symbol drawn beside the text.
     pub symbol: Symbol,
+    /// Colour of the symbol.
     pub colour: Rgb,
+    /// The entry's text.
     pub label: Label,
 }
 
@@ -67,27 +73,39 @@ pub struct LegendEntry {
 pub enum Layer {
     /// Squares of `side_m` centred on each point (population cells).
     Cells {
+        /// Side of each square, m (the cells' spacing, see [`cell_spacing_m`]).
         side_m: f64,
+        /// Centre of each square (analysis CRS, m) and its fill.
         cells: Vec<(Coord<f64>, Rgb)>,
     },
     /// Polygons (rings in metres): filled when `fill` is given, outlined in `stroke`.
     Polygons {
+        /// Exterior rings (analysis CRS, m), each with its fill, `None` for outline only.
         rings: Vec<(Vec<Coord<f64>>, Option<Rgb>)>,
+        /// Outline colour of every ring.
         stroke: Rgb,
+        /// Outline width, pixels.
         width_px: u32,
     },
     /// Point symbols of `size_px`.
     Points {
+        /// The symbol drawn at each point.
         symbol: Symbol,
+        /// Fill colour of every symbol.
         colour: Rgb,
+        /// Symbol size (diameter), pixels.
         size_px: u32,
+        /// Where the symbols go, analysis CRS, m.
         points: Vec<Coord<f64>>,
     },
     /// Text centred at points shifted by `offset_px` (right, down), e.g. sub-district names
     /// and ranks beside their stars.
     Labels {
+        /// Font size, pixels.
         size_px: u32,
+        /// Shift of each text from its point, pixels (right, down).
         offset_px: (i32, i32),
+        /// Anchor point (analysis CRS, m) and text of each label.
         items: Vec<(Coord<f64>, Label)>,
     },
 }
@@ -97,13 +115,17 @@ pub enum Layer {
 pub struct Map {
     /// File stem for the outputs (`<stem>.png`, `<stem>.svg`).
     pub stem: String,
+    /// Title drawn at the top.
     pub title: Label,
     /// A line under the title (circle, method, CRS).
     pub subtitle: Label,
     /// The area shown, in the analysis CRS, metres.
     pub extent: Rect<f64>,
+    /// The layers, drawn first to last (later ones on top).
     pub layers: Vec<Layer>,
+    /// Heading of the legend box.
     pub legend_title: Label,
+    /// Legend rows, top to bottom.
     pub legend: Vec<LegendEntry>,
     /// Direction of true north, degrees clockwise from the map's up (grid north).
     pub north_deg: f64,
@@ -111,11 +133,17 @@ pub struct Map {
     pub note: String,
 }
 
+/// Fill of cells within the circle's reach (green).
 pub const COVERED: Rgb = Rgb(46, 139, 87);
+/// Fill of cells outside the circle's reach (orange).
 pub const NOT_COVERED: Rgb = Rgb(239, 138, 98);
+/// Fill of cells brought within reach by the proposed sites (blue).
 pub const NEWLY_COVERED: Rgb = Rgb(65, 105, 225);
+/// Light grey for cells without people; the built-in maps leave such cells out.
 pub const EMPTY_CELL: Rgb = Rgb(235, 235, 235);
+/// Colour of sub-district boundaries (dark grey).
 pub const BOUNDARY: Rgb = Rgb(60, 60, 60);
+/// Fill of proposed-site stars (gold).
 pub const PROPOSED: Rgb = Rgb(255, 215, 0);
 
 /// The facility colour of a kind (a qualitative palette, one colour per kind).

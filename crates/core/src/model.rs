@@ -20,12 +20,16 @@ pub struct Location {
 /// Age bands the plans count elderly by. `Residents` means all residents, any age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AgeBand {
+    /// All residents, of any age (plan label `all`).
     #[serde(rename = "all")]
     Residents,
+    /// Residents aged 60 and over (`60+`), the plans' usual elderly count.
     #[serde(rename = "60+")]
     Aged60,
+    /// Residents aged 65 and over (`65+`).
     #[serde(rename = "65+")]
     Aged65,
+    /// Residents aged 80 and over (`80+`), the oldest old.
     #[serde(rename = "80+")]
     Aged80,
 }
@@ -57,9 +61,13 @@ impl fmt::Display for AgeBand {
 /// polygons onto a grid yields fractions of people.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Counts {
+    /// All residents, people.
     pub residents: f64,
+    /// Residents aged 60+, people.
     pub aged_60: f64,
+    /// Residents aged 65+, people (a subset of `aged_60`).
     pub aged_65: f64,
+    /// Residents aged 80+, people (a subset of `aged_65`).
     pub aged_80: f64,
 }
 
@@ -96,11 +104,13 @@ impl Counts {
 /// One population unit: a grid cell or a point (a residential compound, an address).
 #[derive(Debug, Clone)]
 pub struct PopulationCell {
+    /// The input record's id, or `g{ix}_{iy}` for a grid cell spread from census polygons.
     pub id: String,
     /// Where the people are taken to live: the point, or the cell's population centroid.
     pub location: Location,
     /// The cell's outline in WGS84 degrees, when it is a cell rather than a point.
     pub footprint: Option<Polygon<f64>>,
+    /// People living in the unit, by age band.
     pub counts: Counts,
     /// Index into [`Study::subdistricts`], when the cell lies in one.
     pub subdistrict: Option<usize>,
@@ -272,12 +282,17 @@ impl FromStr for FacilityKind {
 /// An existing (or proposed) facility.
 #[derive(Debug, Clone)]
 pub struct Facility {
+    /// Identifier from the facility layer's `id` column.
     pub id: String,
+    /// Display name; the id when the layer has no name.
     pub name: String,
+    /// The kind the input label maps to.
     pub kind: FacilityKind,
     /// The label as written in the input, kept for output.
     pub label: String,
+    /// Where the facility is (a building polygon is taken at its centroid).
     pub location: Location,
+    /// What it offers: floor area, beds, meals, places.
     pub capacity: Capacity,
     /// Sub-district name as given in the input, if any.
     pub subdistrict_name: Option<String>,
@@ -318,8 +333,11 @@ pub enum AreaLevel {
 /// An administrative area with its boundary.
 #[derive(Debug, Clone)]
 pub struct Area {
+    /// Identifier from the area layer's `id` column.
     pub id: String,
+    /// Display name (e.g. `某某街道`); the id when the layer has no name.
     pub name: String,
+    /// Whether this is a sub-district or a committee.
     pub level: AreaLevel,
     /// The parent sub-district's name, for committees, when the input gives it.
     pub parent_name: Option<String>,
@@ -335,8 +353,11 @@ pub struct Area {
 /// A candidate site for a new facility.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// Identifier: from the candidate layer, or `G{ix}_{iy}` for a generated one.
     pub id: String,
+    /// Where a new facility would stand.
     pub location: Location,
+    /// Index into [`Study::subdistricts`] of the sub-district it lies in, if any.
     pub subdistrict: Option<usize>,
     /// People a new facility here can serve, when the candidate layer says.
     pub capacity: Option<f64>,
@@ -345,10 +366,16 @@ pub struct Candidate {
 /// Everything one analysis works on, already projected and cross-referenced.
 #[derive(Debug, Clone, Default)]
 pub struct Study {
+    /// Population units (grid cells or points); cell indices elsewhere index this.
     pub cells: Vec<PopulationCell>,
+    /// Existing facilities of every kind; facility indices elsewhere index this.
     pub facilities: Vec<Facility>,
+    /// Sub-districts (街道 / 镇), in input order.
     pub subdistricts: Vec<Area>,
+    /// Residential committees (居委会 / 村委会), in input order.
     pub committees: Vec<Area>,
+    /// Candidate sites for new facilities; [`crate::study::build`] leaves it empty (the siting
+    /// stage keeps its own in [`crate::proposal::Proposal::candidates`]).
     pub candidates: Vec<Candidate>,
 }
 

@@ -15,6 +15,7 @@ use crate::model::{AgeBand, FacilityKind};
 /// One target value and where it comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
+    /// The target, in the unit its [`TargetKey`] states (m², m, m/s, a share 0–1, a count).
     pub value: f64,
     /// Preset and section, e.g. "xuhui-2025: XH 主要指标 5".
     pub source: String,
@@ -59,6 +60,7 @@ pub enum TargetKey {
 }
 
 impl TargetKey {
+    /// Every key, in declaration order (used to list and parse keys).
     pub const ALL: [TargetKey; 16] = [
         TargetKey::FloorAreaM2Per1000Residents,
         TargetKey::ComprehensiveCentresPerSubdistrict,
@@ -169,9 +171,17 @@ impl fmt::Display for Require {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reach {
     /// A distance in metres.
-    Distance { distance_m: f64 },
+    Distance {
+        /// The reach, m.
+        distance_m: f64,
+    },
     /// Minutes of walking at a speed (m/s).
-    Walk { minutes: f64, speed_m_per_s: f64 },
+    Walk {
+        /// Walking time, minutes.
+        minutes: f64,
+        /// Walking speed, m/s (the elderly walking speed, usually 1.0).
+        speed_m_per_s: f64,
+    },
 }
 
 impl Reach {
@@ -229,10 +239,15 @@ pub struct Circle {
     pub name: String,
     /// Human label, e.g. "一站式15分钟养老服务圈".
     pub label: String,
+    /// How far the circle reaches: a distance or minutes of walking.
     pub reach: Reach,
+    /// Facility kinds that serve the circle; `require` says whether one or all must be in reach.
     pub kinds: Vec<FacilityKind>,
+    /// Whether any one or every listed kind must be within reach.
     pub require: Require,
+    /// Whose people the circle counts (coverage shares are of this band).
     pub age_band: AgeBand,
+    /// Straight line or along the streets.
     pub method: Method,
     /// Where the circle's definition comes from.
     pub source: String,
@@ -248,8 +263,12 @@ impl Circle {
 /// A preset's targets plus the circles it defines by default.
 #[derive(Debug, Clone)]
 pub struct Standards {
+    /// Name of the preset the targets start from (one of [`PRESETS`]).
     pub preset: String,
+    /// The targets, by key: the preset's values, then any `[standards.overrides]` of the plan.
     pub targets: BTreeMap<TargetKey, Target>,
+    /// The default circles (see [`Standards::default_circles`]); a plan without `[[circles]]`
+    /// uses them.
     pub circles: Vec<Circle>,
 }
 

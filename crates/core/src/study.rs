@@ -25,45 +25,65 @@ pub type Origin = String;
 /// A population unit as read, in WGS84.
 #[derive(Debug, Clone)]
 pub struct PopulationRecord {
+    /// Identifier from the population layer's `id` column.
     pub id: String,
     /// Point, Polygon or MultiPolygon in WGS84 degrees.
     pub geometry: Geometry<f64>,
+    /// People in the unit, by age band.
     pub counts: Counts,
+    /// Where the record came from, for messages.
     pub origin: Origin,
 }
 
 /// A facility as read, in WGS84.
 #[derive(Debug, Clone)]
 pub struct FacilityRecord {
+    /// Identifier from the facility layer's `id` column.
     pub id: String,
+    /// Display name; the id when the layer has no name column.
     pub name: String,
+    /// The kind label as written in the input (e.g. `长者食堂`).
     pub label: String,
+    /// The kind the label maps to.
     pub kind: FacilityKind,
+    /// Position, WGS84 lon/lat degrees (a building polygon's centroid).
     pub lon_lat: Coord<f64>,
+    /// What the facility offers, as far as the layer says.
     pub capacity: Capacity,
+    /// Sub-district name or id from the layer's `subdistrict` column, if any.
     pub subdistrict_name: Option<String>,
+    /// Where the record came from, for messages.
     pub origin: Origin,
 }
 
 /// An administrative area as read, in WGS84.
 #[derive(Debug, Clone)]
 pub struct AreaRecord {
+    /// Identifier from the area layer's `id` column.
     pub id: String,
+    /// Display name; the id when the layer has no name column.
     pub name: String,
+    /// For committees: the parent sub-district's name or id, when the layer gives it.
     pub parent_name: Option<String>,
+    /// Boundary, WGS84 lon/lat degrees.
     pub boundary: MultiPolygon<f64>,
+    /// Where the record came from, for messages.
     pub origin: Origin,
 }
 
 /// Everything the readers produced.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
+    /// Population records: census polygons when `spread_grid_m` is set, else cells or points.
     pub population: Vec<PopulationRecord>,
     /// `Some(size_m)`: population records are census polygons to spread onto a grid of
     /// that cell size; `None`: they are points or cells with their own counts.
     pub spread_grid_m: Option<f64>,
+    /// Facilities of every known kind.
     pub facilities: Vec<FacilityRecord>,
+    /// Sub-district (街道 / 镇) boundaries; may be empty.
     pub subdistricts: Vec<AreaRecord>,
+    /// Residential-committee (居委会 / 村委会) boundaries; may be empty.
     pub committees: Vec<AreaRecord>,
     /// Facilities the reader left out (unknown labels with `unknown_kinds = "skip"`).
     pub skipped: Skipped,
@@ -81,7 +101,9 @@ pub struct Skipped {
 /// A candidate site as read: id, WGS84 position, and its capacity when the layer has one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateRecord {
+    /// Identifier from the candidate layer.
     pub id: String,
+    /// Position, WGS84 lon/lat degrees.
     pub lon_lat: Coord<f64>,
     /// Demand weight a new facility there can serve (the `capacity` field), if given.
     pub capacity: Option<f64>,
@@ -124,14 +146,31 @@ impl Inputs {
 /// Failures of this step.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
+    /// A coordinate of a record could not be projected into (or out of) the analysis CRS.
     #[error("{origin}: {source}")]
-    Projection { origin: Origin, source: CrsError },
+    Projection {
+        /// Where the record came from.
+        origin: Origin,
+        /// What the projection reported.
+        source: CrsError,
+    },
+    /// A population record's geometry is not a Point, Polygon or MultiPolygon.
     #[error(
         "{origin}: population geometry must be a Point, Polygon or MultiPolygon, found {found}"
     )]
-    Geometry { origin: Origin, found: &'static str },
+    Geometry {
+        /// Where the record came from.
+        origin: Origin,
+        /// The geometry type found, e.g. `LineString`.
+        found: &'static str,
+    },
+    /// A population polygon has zero area, so its counts have nowhere to go.
     #[error("{origin}: polygon has zero area; its counts cannot be spread")]
-    EmptyPolygon { origin: Origin },
+    EmptyPolygon {
+        /// Where the record came from.
+        origin: Origin,
+    },
+    /// The population layer has no records.
     #[error("no population records: the population layer is empty")]
     NoPopulation,
 }
@@ -141,6 +180,7 @@ pub enum StudyError {
 pub struct BuildReport {
     /// Population cells lying in no sub-district polygon, and their residents.
     pub cells_outside_subdistricts: usize,
+    /// Residents (all ages) of those cells, people.
     pub residents_outside_subdistricts: f64,
     /// Population cells lying in no committee polygon.
     pub cells_outside_committees: usize,
@@ -214,6 +254,7 @@ pub struct AreaIndex<'a> {
 }
 
 impl<'a> AreaIndex<'a> {
+    /// Indexes `areas` by their metre boundaries' bounding boxes.
     pub fn new(areas: &'a [Area]) -> AreaIndex<'a> {
         let items = areas
             .iter()

@@ -27,8 +27,11 @@ use crate::crs::{CrsError, Projection};
 /// An OSM way as read: its id, node references and tags.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OsmWay {
+    /// OSM way id.
     pub id: i64,
+    /// OSM node ids along the way, in order.
     pub nodes: Vec<i64>,
+    /// The way's tags as (key, value) pairs.
     pub tags: Vec<(String, String)>,
 }
 
@@ -36,7 +39,9 @@ pub struct OsmWay {
 /// `highway` tag.
 #[derive(Debug, Clone, Default)]
 pub struct OsmData {
+    /// OSM node id → position, WGS84 lon/lat degrees.
     pub nodes: HashMap<i64, Coord<f64>>,
+    /// Ways with a `highway` tag, walkable or not (the graph build applies [`walkable`]).
     pub ways: Vec<OsmWay>,
 }
 
@@ -45,13 +50,17 @@ pub struct OsmData {
 pub struct GraphStats {
     /// Ways with a `highway` tag read from the file.
     pub ways_read: usize,
+    /// Ways kept as walkable.
     pub ways_walkable: usize,
     /// Ways left out, by rule.
     pub ways_excluded: BTreeMap<&'static str, usize>,
     /// Node references of walkable ways with no node in the file (the way is cut there).
     pub missing_node_refs: usize,
+    /// Graph nodes: distinct OSM nodes of the walkable ways.
     pub nodes: usize,
+    /// Graph segments: consecutive node pairs of the walkable ways.
     pub segments: usize,
+    /// Sum of the segments' geodesic lengths, m.
     pub total_length_m: f64,
 }
 
@@ -81,7 +90,9 @@ impl StreetNetwork {
 /// One walkable piece of street between two graph nodes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Segment {
+    /// Node index of one end (into [`WalkGraph::xy_m`] and the other node vectors).
     pub a: u32,
+    /// Node index of the other end.
     pub b: u32,
     /// Geodesic length, m.
     pub length_m: f64,
@@ -91,8 +102,11 @@ pub struct Segment {
 /// the straight-line offset from the point to the street (m).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snap {
+    /// Index into [`WalkGraph::segments`].
     pub segment: u32,
+    /// Position along the segment: 0 at node `a`, 1 at node `b`.
     pub t: f64,
+    /// Straight-line distance from the point to the street, m; added to every walk from it.
     pub offset_m: f64,
 }
 
@@ -100,9 +114,11 @@ pub struct Snap {
 pub struct WalkGraph {
     /// OSM id of each node (synthetic graphs number them 0..n).
     pub osm_ids: Vec<i64>,
+    /// Node positions, WGS84 lon/lat degrees (same order as `osm_ids`).
     pub lon_lat: Vec<Coord<f64>>,
     /// Node positions in the analysis CRS, m.
     pub xy_m: Vec<Coord<f64>>,
+    /// The walkable segments; [`Snap::segment`] and [`WalkGraph::neighbours`] index into it.
     pub segments: Vec<Segment>,
     offsets: Vec<usize>,
     adjacency: Vec<(u32, u32)>,

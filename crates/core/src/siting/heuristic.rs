@@ -74,6 +74,8 @@ fn gain(problem: &Problem, model: Model, k: usize, current: impl Fn(usize) -> f6
         .sum()
 }
 
+/// Open sites per group (sub-district), indexed by group: how many of the candidates in `open`
+/// lie in each; candidates with no group are not counted.
 pub fn group_counts(problem: &Problem, open: &[usize]) -> Vec<usize> {
     let mut per = vec![0usize; problem.group_count()];
     for &j in open {
