@@ -16,56 +16,104 @@ use rayon::prelude::*;
 use rstar::RTree;
 
 use crate::model::{FacilityKind, Study};
-use crate::network::{Snap, WalkGraph};
+use geo::Coord;
+
+use crate::network::{Snap, SnapRule, WalkGraph};
 use crate::standards::{Circle, Method, Require};
 
-/// The street network prepared for a study: every cell and facility snapped onto it.
+/// The street network prepared for a study: every cell and facility snapped onto it, away
+/// from street islands (see [`SnapRule`]).
 pub struct NetworkContext<'g> {
     /// The walkable street graph, in the analysis CRS (m).
     pub graph: &'g WalkGraph,
-    /// Snap of each cell (study order); `None` when farther than `max_snap_m` from a street.
+    /// Snap of each cell (study order); `None` when farther than `max_snap_m` from every
+    /// street that is not an island.
     pub cell_snaps: Vec<Option<Snap>>,
     /// Snap of each facility (study order).
     pub facility_snaps: Vec<Option<Snap>>,
     /// Largest snap distance allowed, m: points farther from every street stay unsnapped.
     pub max_snap_m: f64,
+    /// The snapping rule (distance and island thresholds).
+    pub rule: SnapRule,
+    /// Per component of the graph: an island under `rule` (never a snap target).
+    pub islands: Vec<bool>,
+    /// Per cell: a street island lay nearer than where the cell was snapped (or in reach of
+    /// a cell left unsnapped).
+    pub cell_near_island: Vec<bool>,
+    /// Per facility: the same.
+    pub facility_near_island: Vec<bool>,
 }
 
 impl<'g> NetworkContext<'g> {
-    /// Snaps the study's cells and facilities onto `graph`, in parallel.
+    /// Snaps the study's cells and facilities onto `graph` within `max_snap_m`, with the
+    /// default island thresholds, in parallel.
     pub fn new(graph: &'g WalkGraph, study: &Study, max_snap_m: f64) -> NetworkContext<'g> {
-        let cell_snaps = study
+        NetworkContext::with_rule(graph, study, SnapRule::new(max_snap_m))
+    }
+
+    /// Snaps the study's cells and facilities onto `graph` under `rule`, in parallel.
+    pub fn with_rule(graph: &'g WalkGraph, study: &Study, rule: SnapRule) -> NetworkContext<'g> {
+        let islands = graph.islands(&rule);
+        let snap = |xy| graph.snap_ruled(xy, &rule, &islands);
+        let (cell_snaps, cell_near_island): (Vec<_>, Vec<_>) = study
             .cells
             .par_iter()
-            .map(|c| graph.snap(c.location.xy_m, max_snap_m))
-            .collect();
-        let facility_snaps = study
+            .map(|c| {
+                let s = snap(c.location.xy_m);
+                (s.snap, s.nearer_island_m.is_some())
+            })
+            .unzip();
+        let (facility_snaps, facility_near_island): (Vec<_>, Vec<_>) = study
             .facilities
             .par_iter()
-            .map(|f| graph.snap(f.location.xy_m, max_snap_m))
-            .collect();
+            .map(|f| {
+                let s = snap(f.location.xy_m);
+                (s.snap, s.nearer_island_m.is_some())
+            })
+            .unzip();
         NetworkContext {
             graph,
             cell_snaps,
             facility_snaps,
-            max_snap_m,
+            max_snap_m: rule.max_snap_m,
+            rule,
+            islands,
+            cell_near_island,
+            facility_near_island,
         }
+    }
+
+    /// Snaps one point (analysis CRS, m) as the study's points were.
+    pub fn snap(&self, xy: Coord<f64>) -> Option<Snap> {
+        self.graph.snap_ruled(xy, &self.rule, &self.islands).snap
+    }
+
+    /// Whether graph node `node` lies on a street island.
+    pub fn on_island(&self, node: u32) -> bool {
+        self.islands[self.graph.component_of(node) as usize]
     }
 
     /// The same context with `added` facilities appended to the study's (as when proposed
     /// sites open): only they are snapped, the cells keep their snaps.
     pub fn with_added_facilities(&self, added: &[crate::model::Facility]) -> NetworkContext<'g> {
         let mut facility_snaps = self.facility_snaps.clone();
-        facility_snaps.extend(
-            added
-                .iter()
-                .map(|f| self.graph.snap(f.location.xy_m, self.max_snap_m)),
-        );
+        let mut facility_near_island = self.facility_near_island.clone();
+        for f in added {
+            let s = self
+                .graph
+                .snap_ruled(f.location.xy_m, &self.rule, &self.islands);
+            facility_snaps.push(s.snap);
+            facility_near_island.push(s.nearer_island_m.is_some());
+        }
         NetworkContext {
             graph: self.graph,
             cell_snaps: self.cell_snaps.clone(),
             facility_snaps,
             max_snap_m: self.max_snap_m,
+            rule: self.rule,
+            islands: self.islands.clone(),
+            cell_near_island: self.cell_near_island.clone(),
+            facility_near_island,
         }
     }
 }
@@ -327,7 +375,7 @@ pub enum Sources<'a> {
     Facilities(&'a [usize]),
     /// Points in the analysis CRS, m (along the network: snapped here, within the
     /// context's `max_snap_m`), e.g. candidate sites.
-    Points(&'a [geo::Coord<f64>]),
+    Points(&'a [Coord<f64>]),
 }
 
 /// The one measurement entry point: the study's cells within `radius_m` of each source by
@@ -345,10 +393,7 @@ pub fn catchments(
         (Method::Network, Some(net)) => {
             let snaps: Vec<Option<Snap>> = match sources {
                 Sources::Facilities(idx) => idx.iter().map(|&i| net.facility_snaps[i]).collect(),
-                Sources::Points(xy) => xy
-                    .iter()
-                    .map(|&p| net.graph.snap(p, net.max_snap_m))
-                    .collect(),
+                Sources::Points(xy) => xy.iter().map(|&p| net.snap(p)).collect(),
             };
             catchments_network(net, &snaps, radius_m)
         }

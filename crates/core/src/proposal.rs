@@ -175,16 +175,19 @@ pub fn candidates_from_records(
         .collect()
 }
 
-/// Generated candidates: a street node (or, without a network, a populated cell centre) per
-/// `spacing_m` square.
+/// Generated candidates: a street node off the street islands (or, without a network, a
+/// populated cell centre) per `spacing_m` square.
 fn generated_candidates(s: &Siting, study: &Study, ctx: Option<&NetworkContext>) -> Vec<Candidate> {
     let points: Vec<Location> = match ctx {
+        // Street nodes, never on a street island (a site there would serve almost nobody).
         Some(ctx) => ctx
             .graph
             .lon_lat
             .iter()
             .zip(&ctx.graph.xy_m)
-            .map(|(&lon_lat, &xy_m)| Location { lon_lat, xy_m })
+            .enumerate()
+            .filter(|&(k, _)| !ctx.on_island(k as u32))
+            .map(|(_, (&lon_lat, &xy_m))| Location { lon_lat, xy_m })
             .collect(),
         None => study
             .cells

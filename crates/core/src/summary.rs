@@ -103,6 +103,25 @@ pub struct NetworkSummary {
     pub segments: usize,
     /// Walkable street, km (2 decimals).
     pub total_length_km: f64,
+    /// Connected pieces of the network.
+    pub components: usize,
+    /// Of them, street islands: never snap targets (see `min_component_nodes`).
+    pub islands: usize,
+    /// Graph nodes on islands.
+    pub island_nodes: usize,
+    /// Street on islands, km (2 decimals).
+    pub island_km: f64,
+    /// A piece other than the largest with fewer nodes than this is an island.
+    pub min_component_nodes: usize,
+    /// A piece other than the largest with less street than this, m, is an island.
+    pub min_component_m: f64,
+    /// Cells nearer a street island than any connected street, snapped to the connected
+    /// street instead.
+    pub cells_moved_off_islands: usize,
+    /// Residents in them.
+    pub residents_moved_off_islands: f64,
+    /// Ids of facilities moved off islands the same way.
+    pub facilities_moved_off_islands: Vec<String>,
     /// Snapping distance, m.
     pub max_snap_m: f64,
     /// Cells farther than `max_snap_m` from a street.
@@ -375,6 +394,12 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
         .iter()
         .map(|&i| study.cells[i].counts.aged_60)
         .sum();
+    let islands: Vec<usize> = (0..ctx.islands.len()).filter(|&k| ctx.islands[k]).collect();
+    let comps = ctx.graph.components();
+    let island_m: f64 = islands.iter().map(|&k| comps[k].length_m).sum();
+    let moved: Vec<usize> = (0..study.cells.len())
+        .filter(|&i| ctx.cell_near_island[i] && ctx.cell_snaps[i].is_some())
+        .collect();
     Some(NetworkSummary {
         file: plan
             .network
@@ -388,6 +413,24 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
         nodes: stats.nodes,
         segments: stats.segments,
         total_length_km: (stats.total_length_m / 10.0).round() / 100.0,
+        components: comps.len(),
+        islands: islands.len(),
+        island_nodes: islands.iter().map(|&k| comps[k].nodes).sum(),
+        island_km: (island_m / 10.0).round() / 100.0,
+        min_component_nodes: ctx.rule.min_component_nodes,
+        min_component_m: ctx.rule.min_component_m,
+        cells_moved_off_islands: moved.len(),
+        residents_moved_off_islands: round(
+            moved.iter().map(|&i| study.cells[i].counts.residents).sum(),
+            1,
+        ),
+        facilities_moved_off_islands: study
+            .facilities
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| ctx.facility_near_island[j] && ctx.facility_snaps[j].is_some())
+            .map(|(_, f)| f.id.clone())
+            .collect(),
         max_snap_m: ctx.max_snap_m,
         cells_not_snapped: unsnapped.len(),
         residents_not_snapped: round(residents, 1),
@@ -484,6 +527,27 @@ impl Summary {
                     n.cells_not_snapped,
                     json_num(n.residents_not_snapped),
                     json_num(n.max_snap_m)
+                ));
+            }
+            let islands = format!(
+                "{} pieces of street cut off from the main network, {} nodes, {} km",
+                n.islands,
+                n.island_nodes,
+                json_num(n.island_km)
+            );
+            if n.cells_moved_off_islands > 0 {
+                all_warnings.push(format!(
+                    "{} population cells ({} residents) lie nearer a street island ({islands}) than any connected street: they are walked from the nearest connected street instead, up to {} m away",
+                    n.cells_moved_off_islands,
+                    json_num(n.residents_moved_off_islands),
+                    json_num(n.max_snap_m)
+                ));
+            }
+            if !n.facilities_moved_off_islands.is_empty() {
+                all_warnings.push(format!(
+                    "{} facilities lie nearer a street island ({islands}) than any connected street and are walked from the nearest connected street: {}",
+                    n.facilities_moved_off_islands.len(),
+                    n.facilities_moved_off_islands.join(", ")
                 ));
             }
             if !n.facilities_not_snapped.is_empty() {

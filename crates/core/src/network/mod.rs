@@ -123,6 +123,62 @@ pub struct WalkGraph {
     offsets: Vec<usize>,
     adjacency: Vec<(u32, u32)>,
     grid: SegmentGrid,
+    /// Connected component of each node (numbered by first node, so deterministic).
+    node_component: Vec<u32>,
+    /// Size of each connected component.
+    components: Vec<Component>,
+}
+
+/// A connected piece of the street network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Component {
+    /// Graph nodes in it.
+    pub nodes: usize,
+    /// Walkable street in it, m.
+    pub length_m: f64,
+}
+
+/// Where points may join the network: within `max_snap_m` of a street, and on a connected
+/// piece that is not an island. An island is any component other than the largest that has
+/// fewer than `min_component_nodes` nodes or less than `min_component_m` of street (a flight
+/// of steps, an indoor corridor, a footway stub cut off by the extract): a point snapped
+/// there would reach almost nothing, so it snaps to the nearest segment of a large enough
+/// piece instead (R5 prunes such islands for the same reason; OSMnx keeps only the largest
+/// component).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SnapRule {
+    /// Farther than this from every eligible street, m: not snapped.
+    pub max_snap_m: f64,
+    /// Components with fewer nodes are islands (unless the largest).
+    pub min_component_nodes: usize,
+    /// Components with less street than this, m, are islands (unless the largest).
+    pub min_component_m: f64,
+}
+
+impl SnapRule {
+    /// Default island thresholds: 40 nodes (R5's island size) and 500 m of street.
+    pub const DEFAULT_MIN_COMPONENT_NODES: usize = 40;
+    /// See [`SnapRule::DEFAULT_MIN_COMPONENT_NODES`].
+    pub const DEFAULT_MIN_COMPONENT_M: f64 = 500.0;
+
+    /// The default island thresholds with a snapping distance.
+    pub fn new(max_snap_m: f64) -> SnapRule {
+        SnapRule {
+            max_snap_m,
+            min_component_nodes: Self::DEFAULT_MIN_COMPONENT_NODES,
+            min_component_m: Self::DEFAULT_MIN_COMPONENT_M,
+        }
+    }
+}
+
+/// A point's snap under a [`SnapRule`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuledSnap {
+    /// Where it joins an eligible piece of the network, if one is within reach.
+    pub snap: Option<Snap>,
+    /// Distance to a street island nearer than `snap` (or in reach when `snap` is `None`),
+    /// m: the point was moved off the island (or stranded by it).
+    pub nearer_island_m: Option<f64>,
 }
 
 impl std::fmt::Debug for WalkGraph {
@@ -171,6 +227,7 @@ impl WalkGraph {
             .iter()
             .map(|s| (xy_m[s.a as usize], xy_m[s.b as usize]))
             .collect();
+        let (node_component, components) = connected_components(n, &segments);
         WalkGraph {
             osm_ids,
             lon_lat,
@@ -179,6 +236,65 @@ impl WalkGraph {
             offsets,
             adjacency,
             grid: SegmentGrid::new(&ends),
+            node_component,
+            components,
+        }
+    }
+
+    /// Connected components of the graph, numbered in order of their lowest node.
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    /// The component of `node`.
+    pub fn component_of(&self, node: u32) -> u32 {
+        self.node_component[node as usize]
+    }
+
+    /// Index of the largest component (most street length, then most nodes, then lowest
+    /// index); `None` for an empty graph.
+    pub fn largest_component(&self) -> Option<u32> {
+        (0..self.components.len() as u32).max_by(|&a, &b| {
+            let (ca, cb) = (&self.components[a as usize], &self.components[b as usize]);
+            ca.length_m
+                .total_cmp(&cb.length_m)
+                .then(ca.nodes.cmp(&cb.nodes))
+                .then(b.cmp(&a))
+        })
+    }
+
+    /// Per component: whether it is an island under `rule`.
+    pub fn islands(&self, rule: &SnapRule) -> Vec<bool> {
+        let largest = self.largest_component();
+        self.components
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                Some(k as u32) != largest
+                    && (c.nodes < rule.min_component_nodes || c.length_m < rule.min_component_m)
+            })
+            .collect()
+    }
+
+    /// Snaps a point (analysis CRS, m) to the nearest segment within `rule.max_snap_m` that
+    /// is not on an island (`islands` from [`WalkGraph::islands`]).
+    pub fn snap_ruled(&self, xy: Coord<f64>, rule: &SnapRule, islands: &[bool]) -> RuledSnap {
+        let (best, nearer) = self.grid.nearest_allowed(
+            xy,
+            rule.max_snap_m,
+            |k| {
+                let s = &self.segments[k as usize];
+                (self.xy_m[s.a as usize], self.xy_m[s.b as usize])
+            },
+            |k| !islands[self.node_component[self.segments[k as usize].a as usize] as usize],
+        );
+        RuledSnap {
+            snap: best.map(|(segment, t, offset_m)| Snap {
+                segment,
+                t,
+                offset_m,
+            }),
+            nearer_island_m: nearer,
         }
     }
 
@@ -411,6 +527,52 @@ impl WalkGraph {
             }),
         )
     }
+}
+
+/// Connected components by union-find (path halving, union by size): O(n α(n)). Components
+/// are numbered in order of their lowest node.
+fn connected_components(n: usize, segments: &[Segment]) -> (Vec<u32>, Vec<Component>) {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let mut size = vec![1u32; n];
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let up = parent[parent[x as usize] as usize];
+            parent[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+    for s in segments {
+        let (a, b) = (find(&mut parent, s.a), find(&mut parent, s.b));
+        if a != b {
+            let (big, small) = if size[a as usize] >= size[b as usize] {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            parent[small as usize] = big;
+            size[big as usize] += size[small as usize];
+        }
+    }
+    let mut id_of_root = vec![u32::MAX; n];
+    let mut node_component = vec![0u32; n];
+    let mut components: Vec<Component> = Vec::new();
+    for v in 0..n as u32 {
+        let r = find(&mut parent, v) as usize;
+        if id_of_root[r] == u32::MAX {
+            id_of_root[r] = components.len() as u32;
+            components.push(Component {
+                nodes: 0,
+                length_m: 0.0,
+            });
+        }
+        node_component[v as usize] = id_of_root[r];
+        components[id_of_root[r] as usize].nodes += 1;
+    }
+    for s in segments {
+        components[node_component[s.a as usize] as usize].length_m += s.length_m;
+    }
+    (node_component, components)
 }
 
 /// Reusable Dijkstra state: distances reset after each run, only for touched nodes.

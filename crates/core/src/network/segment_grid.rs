@@ -128,15 +128,30 @@ impl SegmentGrid {
         max_m: f64,
         ends: impl Fn(u32) -> (Coord<f64>, Coord<f64>),
     ) -> Option<(u32, f64, f64)> {
+        self.nearest_allowed(p, max_m, ends, |_| true).0
+    }
+
+    /// The nearest segment to `p` within `max_m` among those `allowed`, as
+    /// [`SegmentGrid::nearest`], and the distance (m) of the nearest segment that is not
+    /// allowed when it is nearer than the one returned (or when none allowed is in reach).
+    /// One search: the rings scanned are those the allowed answer needs.
+    pub fn nearest_allowed(
+        &self,
+        p: Coord<f64>,
+        max_m: f64,
+        ends: impl Fn(u32) -> (Coord<f64>, Coord<f64>),
+        allowed: impl Fn(u32) -> bool,
+    ) -> (Option<(u32, f64, f64)>, Option<f64>) {
         if self.nx == 0 {
-            return None;
+            return (None, None);
         }
+        let mut refused_d2 = f64::INFINITY;
         let fi = (p.x - self.origin.x) / self.cell_m;
         let fj = (p.y - self.origin.y) / self.cell_m;
         let ci = fi.floor() as i64;
         let cj = fj.floor() as i64;
         let mut best: Option<(u32, f64, f64)> = None;
-        let visit = |i: i64, j: i64, best: &mut Option<(u32, f64, f64)>| {
+        let mut visit = |i: i64, j: i64, best: &mut Option<(u32, f64, f64)>| {
             if i < 0 || j < 0 || i >= self.nx as i64 || j >= self.ny as i64 {
                 return;
             }
@@ -144,6 +159,10 @@ impl SegmentGrid {
             for &s in &self.items[self.offsets[c] as usize..self.offsets[c + 1] as usize] {
                 let (a, b) = ends(s);
                 let (t, d2) = project(p, a, b);
+                if !allowed(s) {
+                    refused_d2 = refused_d2.min(d2);
+                    continue;
+                }
                 let better = match *best {
                     None => true,
                     Some((bs, _, bd2)) => d2 < bd2 || (d2 == bd2 && s < bs),
@@ -187,8 +206,15 @@ impl SegmentGrid {
                 visit(ci + r, j, &mut best);
             }
         }
-        best.map(|(s, t, d2)| (s, t, d2.sqrt()))
-            .filter(|&(_, _, d)| d <= max_m)
+        let best = best
+            .map(|(s, t, d2)| (s, t, d2.sqrt()))
+            .filter(|&(_, _, d)| d <= max_m);
+        let refused = refused_d2.sqrt();
+        let nearer_refused = match best {
+            Some((_, _, d)) => refused < d,
+            None => refused <= max_m,
+        };
+        (best, nearer_refused.then_some(refused))
     }
 }
 
