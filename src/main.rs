@@ -144,13 +144,13 @@ fn print_outcome(o: &Outcome) {
     println!("district indicators (value / target, gap):");
     for i in &o.indicators.district.provision {
         let num = |v: Option<f64>| match v {
-            Some(v) if i.unit == "share" => format!("{:.1} %", v * 100.0),
+            Some(v) if i.unit.is_share() => format!("{:.1} %", v * 100.0),
             Some(v) => format!("{v:.1}"),
             None => "n/a".to_string(),
         };
         let verdict = match i.met {
             Some(true) => "met".to_string(),
-            Some(false) => format!("gap {:.0} {}", i.gap.unwrap_or(0.0), i.gap_unit),
+            Some(false) => format!("gap {:.0} {}", i.gap.unwrap_or(0.0), i.gap_unit_label()),
             None => i.note.clone(),
         };
         println!(

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::coverage::Coverage;
 use crate::indicators::{AreaRow, CellAccess};
 use crate::io::atomic::write_atomic;
-use crate::model::{Area, Capacity, FacilityKind, Study};
+use crate::model::{Area, AreaLevel, Capacity, FacilityKind, Study};
 
 /// Decimal places of WGS84 coordinates in GeoJSON output (1e-6° ≈ 0.11 m).
 pub const COORD_DECIMALS: i32 = 6;
@@ -61,9 +61,13 @@ fn opt(v: Option<f64>, d: usize) -> Field {
     v.map_or(V::Null, |v| V::Num(v, d))
 }
 
-/// The columns of an indicator row. `with_facilities` adds floor area and facility counts
-/// (sub-district and district rows).
-pub fn area_record(row: &AreaRow, with_parent: bool, with_facilities: bool) -> Record {
+/// The columns of an indicator row, by the row's level: committee rows add their parent
+/// sub-district; sub-district and district rows add the facility counts per kind.
+pub fn area_record(row: &AreaRow) -> Record {
+    let (with_parent, with_facilities) = match row.level {
+        AreaLevel::Committee => (true, false),
+        AreaLevel::District | AreaLevel::Subdistrict | AreaLevel::Cell => (false, true),
+    };
     let mut r: Record = vec![
         ("id".into(), V::Text(row.id.clone())),
         ("name".into(), V::Text(row.name.clone())),
@@ -97,7 +101,7 @@ pub fn area_record(row: &AreaRow, with_parent: bool, with_facilities: bool) -> R
         }
     }
     for i in &row.provision {
-        let d = if i.unit == "share" { 4 } else { 2 };
+        let d = if i.unit.is_share() { 4 } else { 2 };
         r.push((i.key.clone(), opt(i.value, d)));
         r.push((format!("{}_target", i.key), opt(i.target, d)));
         r.push((format!("{}_gap", i.key), opt(i.gap, 1)));
@@ -201,21 +205,13 @@ pub fn write_feature_collection(
 }
 
 /// Areas with their indicator rows as properties (for choropleth maps).
-pub fn write_areas_geojson(
-    path: &Path,
-    areas: &[Area],
-    rows: &[AreaRow],
-    with_parent: bool,
-    with_facilities: bool,
-) -> std::io::Result<()> {
+pub fn write_areas_geojson(path: &Path, areas: &[Area], rows: &[AreaRow]) -> std::io::Result<()> {
     write_feature_collection(
         path,
-        areas.iter().zip(rows).map(|(a, row)| {
-            (
-                multipolygon_json(&a.boundary_lon_lat),
-                area_record(row, with_parent, with_facilities),
-            )
-        }),
+        areas
+            .iter()
+            .zip(rows)
+            .map(|(a, row)| (multipolygon_json(&a.boundary_lon_lat), area_record(row))),
     )
 }
 

@@ -106,16 +106,12 @@ pub fn write_run(
         write_cells_geojson(p, study, coverage, access)
     })?;
     w.file("facilities.geojson", |p| write_facilities_geojson(p, study))?;
-    let mut sub_rows: Vec<Record> = ind
-        .subdistricts
-        .iter()
-        .map(|r| area_record(r, false, true))
-        .collect();
-    sub_rows.push(area_record(&ind.district, false, true));
+    let mut sub_rows: Vec<Record> = ind.subdistricts.iter().map(area_record).collect();
+    sub_rows.push(area_record(&ind.district));
     w.file("subdistricts.csv", |p| write_csv(p, &sub_rows))?;
     if !study.subdistricts.is_empty() {
         w.file("subdistricts.geojson", |p| {
-            write_areas_geojson(p, &study.subdistricts, &ind.subdistricts, false, true)
+            write_areas_geojson(p, &study.subdistricts, &ind.subdistricts)
         })?;
     }
     let long = indicator_records(ind, coverage, access);
@@ -126,14 +122,10 @@ pub fn write_run(
         w.file("underserved.csv", |p| write_csv(p, &under))?;
     }
     if !study.committees.is_empty() {
-        let rows: Vec<Record> = ind
-            .committees
-            .iter()
-            .map(|r| area_record(r, true, false))
-            .collect();
+        let rows: Vec<Record> = ind.committees.iter().map(area_record).collect();
         w.file("committees.csv", |p| write_csv(p, &rows))?;
         w.file("committees.geojson", |p| {
-            write_areas_geojson(p, &study.committees, &ind.committees, true, false)
+            write_areas_geojson(p, &study.committees, &ind.committees)
         })?;
     }
     let tables = indicator_document(&plan.name, ind, coverage);

@@ -9,9 +9,11 @@ use polars::prelude::*;
 
 use crate::coverage::Coverage;
 use crate::indicators::provision::Indicator;
+use crate::indicators::spec::{ProvisionIndicator, Unit};
 use crate::indicators::{AreaRow, CellAccess, Indicators};
 use crate::io::atomic::write_atomic;
 use crate::io::output::{Field, Record};
+use crate::model::AreaLevel;
 
 fn opt(v: Option<f64>, d: usize) -> Field {
     v.map_or(Field::Null, |v| Field::Num(v, d))
@@ -22,10 +24,10 @@ fn text(s: impl Into<String>) -> Field {
 }
 
 /// A long-table row for one indicator of one area.
-fn row(level: &str, area: &AreaRow, i: &Indicator) -> Record {
-    let d = if i.unit == "share" { 4 } else { 2 };
+fn row(area: &AreaRow, i: &Indicator) -> Record {
+    let d = if i.unit.is_share() { 4 } else { 2 };
     vec![
-        ("level".into(), text(level)),
+        ("level".into(), text(area.level.id())),
         ("area_id".into(), text(area.id.clone())),
         ("area_name".into(), text(area.name.clone())),
         (
@@ -36,10 +38,10 @@ fn row(level: &str, area: &AreaRow, i: &Indicator) -> Record {
         ("name".into(), text(i.name.clone())),
         ("name_zh".into(), text(i.name_zh.clone())),
         ("value".into(), opt(i.value, d)),
-        ("unit".into(), text(i.unit.clone())),
+        ("unit".into(), text(i.unit.to_string())),
         ("target".into(), opt(i.target, d)),
         ("gap".into(), opt(i.gap, 1)),
-        ("gap_unit".into(), text(i.gap_unit.clone())),
+        ("gap_unit".into(), text(i.gap_unit_label())),
         ("met".into(), i.met.map_or(Field::Null, Field::Bool)),
         ("source".into(), text(i.source.clone())),
         ("note".into(), text(i.note.clone())),
@@ -51,7 +53,7 @@ fn untargeted(
     key: String,
     name: String,
     name_zh: &str,
-    unit: &str,
+    unit: Unit,
     value: Option<f64>,
     source: String,
     note: String,
@@ -60,11 +62,11 @@ fn untargeted(
         key,
         name,
         name_zh: name_zh.into(),
-        unit: unit.into(),
+        unit,
         value,
         target: None,
         gap: None,
-        gap_unit: String::new(),
+        gap_unit: None,
         met: None,
         source,
         note,
@@ -80,7 +82,7 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
             format!("coverage_{}", c.name),
             format!("share of people aged {} within {}", c.age_band, c.label),
             "生活圈覆盖率",
-            "share",
+            Unit::Share,
             share.share(),
             format!(
                 "{} of {} within {} ({})",
@@ -103,7 +105,7 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
                     c.age_band, c.label
                 ),
                 "生活圈覆盖率（直线距离）",
-                "share",
+                Unit::Share,
                 Some(line),
                 format!(
                     "{} of {} within {} (straight_line)",
@@ -122,8 +124,9 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
             format!("access_{k}_per_1000"),
             format!("2SFCA accessibility to {k}"),
             "两步移动搜寻法可达性",
-            &how.map_or("per 1,000 people".into(), |h| {
-                format!("{} per 1,000 people aged {}", h.supply_unit, h.age_band)
+            how.map_or(Unit::Per1000People, |h| Unit::SupplyPer1000 {
+                supply: h.supply_unit,
+                band: h.age_band,
             }),
             a.fca_per_1000,
             how.map_or(String::new(), |h| {
@@ -167,7 +170,7 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
                 format!("{k}_{suffix}"),
                 format!("{what} to the nearest {k}"),
                 "到最近设施的距离",
-                "m",
+                Unit::Metres,
                 v,
                 "people-weighted over the area's cells".into(),
                 beyond,
@@ -188,22 +191,18 @@ pub fn indicator_records(
     access: &[CellAccess],
 ) -> Vec<Record> {
     let mut out = Vec::new();
-    let mut area = |level: &str, a: &AreaRow| {
+    let rows = std::iter::once(&ind.district)
+        .chain(&ind.subdistricts)
+        .chain(&ind.committees);
+    for a in rows {
         for i in a
             .provision
             .iter()
             .cloned()
             .chain(measured(a, coverage, access))
         {
-            out.push(row(level, a, &i));
+            out.push(row(a, &i));
         }
-    };
-    area("district", &ind.district);
-    for a in &ind.subdistricts {
-        area("subdistrict", a);
-    }
-    for a in &ind.committees {
-        area("committee", a);
     }
     out
 }
@@ -215,7 +214,7 @@ pub fn underserved_records(ind: &Indicators) -> Vec<Record> {
         .map(|u| {
             vec![
                 ("circle".into(), text(u.circle.clone())),
-                ("level".into(), text(u.level)),
+                ("level".into(), text(u.level.id())),
                 ("rank".into(), Field::Num(u.rank as f64, 0)),
                 ("id".into(), text(u.id.clone())),
                 ("name".into(), text(u.name.clone())),
@@ -292,7 +291,7 @@ fn num(v: Option<f64>, d: usize) -> String {
 }
 
 fn value(i: &Indicator) -> String {
-    if i.unit == "share" {
+    if i.unit.is_share() {
         pct(i.value)
     } else {
         num(i.value, 1)
@@ -300,7 +299,7 @@ fn value(i: &Indicator) -> String {
 }
 
 fn target(i: &Indicator) -> String {
-    if i.unit == "share" {
+    if i.unit.is_share() {
         pct(i.target)
     } else {
         num(i.target, 1)
@@ -339,6 +338,7 @@ pub enum Block {
 /// the most under-served committees.
 pub fn indicator_document(title: &str, ind: &Indicators, coverage: &Coverage) -> Vec<Block> {
     use Align::{Centre, Left, Right};
+    use ProvisionIndicator as P;
     let mut doc = vec![
         Block::Heading(1, format!("{title}: provision indicators")),
         Block::Heading(2, "District".into()),
@@ -349,7 +349,7 @@ pub fn indicator_document(title: &str, ind: &Indicators, coverage: &Coverage) ->
         .iter()
         .map(|i| {
             let gap = match (i.gap, i.met) {
-                (Some(g), Some(false)) => format!("{g:.0} {}", i.gap_unit),
+                (Some(g), Some(false)) => format!("{g:.0} {}", i.gap_unit_label()),
                 (Some(_), Some(true)) => "–".into(),
                 _ => i.note.clone(),
             };
@@ -422,13 +422,13 @@ pub fn indicator_document(title: &str, ind: &Indicators, coverage: &Coverage) ->
                 format!("{:.0}", r.counts.aged_60),
             ];
             line.extend(r.circles.iter().map(|c| pct(c.share())));
-            let get = |k: &str| r.indicator(k);
-            line.push(get("floor_area_m2_per_1000_residents").map_or("–".into(), value));
-            line.push(get("comprehensive_centres").map_or("–".into(), |i| {
+            let get = |k| r.provision_indicator(k);
+            line.push(get(P::FloorAreaM2Per1000Residents).map_or("–".into(), value));
+            line.push(get(P::ComprehensiveCentres).map_or("–".into(), |i| {
                 format!("{} / {}", num(i.value, 0), num(i.target, 0))
             }));
-            line.push(get("meal_capacity_share_of_65_plus").map_or("–".into(), value));
-            line.push(get("bed_share_of_60_plus").map_or("–".into(), value));
+            line.push(get(P::MealCapacityShareOf65Plus).map_or("–".into(), value));
+            line.push(get(P::BedShareOf60Plus).map_or("–".into(), value));
             line
         })
         .collect();
@@ -441,7 +441,7 @@ pub fn indicator_document(title: &str, ind: &Indicators, coverage: &Coverage) ->
         let top: Vec<Vec<String>> = ind
             .underserved
             .iter()
-            .filter(|u| u.circle == circle && u.level != "cell")
+            .filter(|u| u.circle == circle && u.level != AreaLevel::Cell)
             .take(10)
             .map(|u| {
                 vec![

@@ -321,13 +321,38 @@ pub struct Capacity {
     pub social_workers: Option<f64>,
 }
 
-/// Which administrative level an area is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which level a place is: the whole study, an administrative area, or a population cell.
+/// Areas ([`Area::level`]) are sub-districts or committees; indicator rows are also computed
+/// for the whole study (`District`), and the under-served list also ranks cells (`Cell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AreaLevel {
+    /// 全区: the whole study area.
+    District,
     /// 街道 / 镇: sub-district or town.
     Subdistrict,
     /// 居委会 / 村委会: residential committee.
     Committee,
+    /// A population cell (or point), the finest level.
+    Cell,
+}
+
+impl AreaLevel {
+    /// The identifier written to the tables' `level` column: `district`, `subdistrict`,
+    /// `committee`, `cell`.
+    pub fn id(self) -> &'static str {
+        match self {
+            AreaLevel::District => "district",
+            AreaLevel::Subdistrict => "subdistrict",
+            AreaLevel::Committee => "committee",
+            AreaLevel::Cell => "cell",
+        }
+    }
+}
+
+impl fmt::Display for AreaLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
 }
 
 /// An administrative area with its boundary.

@@ -4,17 +4,20 @@
 use crate::coverage::Catchments;
 use crate::model::{Capacity, FacilityKind};
 
-/// The capacity figure 2SFCA uses as a kind's supply, and its unit: the capacity the plans
-/// count for it.
-pub type SupplyMeasure = (fn(&Capacity) -> Option<f64>, &'static str);
+use super::spec::Quantity;
 
-/// The supply measure of `kind`.
+/// The capacity figure 2SFCA uses as a kind's supply, and what it counts: the capacity the
+/// plans count for it.
+pub type SupplyMeasure = (fn(&Capacity) -> Option<f64>, Quantity);
+
+/// The supply measure of `kind`: day-care places for day-care centres, meals per day for
+/// meal points, beds for institutions and care homes, floor area (m²) for the rest.
 pub fn supply_measure(kind: FacilityKind) -> SupplyMeasure {
     match kind {
-        FacilityKind::DayCare => (|c| c.day_places, "day-care places"),
-        FacilityKind::MealPoint => (|c| c.meals_per_day, "meals per day"),
-        FacilityKind::NursingHome | FacilityKind::CareHome => (|c| c.beds, "beds"),
-        _ => (|c| c.floor_area_m2, "m² of floor area"),
+        FacilityKind::DayCare => (|c| c.day_places, Quantity::DayCarePlaces),
+        FacilityKind::MealPoint => (|c| c.meals_per_day, Quantity::MealsPerDay),
+        FacilityKind::NursingHome | FacilityKind::CareHome => (|c| c.beds, Quantity::Beds),
+        _ => (|c| c.floor_area_m2, Quantity::FloorAreaM2),
     }
 }
 

@@ -9,18 +9,22 @@
 
 pub mod access;
 pub mod provision;
+pub mod spec;
 
 use crate::coverage::{Catchments, Coverage};
-use crate::model::{AgeBand, Counts, FacilityKind, Study};
+use crate::model::{AgeBand, AreaLevel, Counts, FacilityKind, Study};
 use crate::standards::{Method, Standards, TargetKey};
 
 use access::{supply_measure, two_step_fca, weighted_quantile};
-use provision::{AreaFacts, DataPresence, Indicator, Level, Supply};
+use provision::{AreaFacts, DataPresence, Indicator, Supply};
+use spec::{ProvisionIndicator, Quantity};
 
 /// One circle's coverage in one area.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CircleShare {
+    /// The circle's name (see [`crate::standards::Circle::name`]).
     pub circle: String,
+    /// The age band the circle counts people of.
     pub age_band: AgeBand,
     /// People of the circle's age band in the area.
     pub people: f64,
@@ -54,66 +58,98 @@ impl CircleShare {
 /// Accessibility to one facility kind in one area.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KindAccess {
+    /// The facility kind.
     pub kind: FacilityKind,
-    /// People-weighted mean 2SFCA accessibility: supply units per 1,000 people.
+    /// People-weighted mean 2SFCA accessibility: supply units per 1,000 people of the age
+    /// band (see [`CellAccess`]); `None` without people or without accessibility figures.
     pub fca_per_1000: Option<f64>,
-    /// People-weighted median and 90th percentile distance to the nearest facility, m.
+    /// People-weighted median straight-line distance to the nearest facility, m.
     pub median_straight_line_m: Option<f64>,
+    /// People-weighted 90th-percentile straight-line distance to the nearest facility, m.
     pub p90_straight_line_m: Option<f64>,
-    /// The same along the network (`None` where it lies beyond the measured reach).
+    /// People-weighted median walking distance along the network, m (`None` where it lies
+    /// beyond the measured reach, or without a network).
     pub median_network_m: Option<f64>,
+    /// People-weighted 90th-percentile walking distance along the network, m (as
+    /// `median_network_m`).
     pub p90_network_m: Option<f64>,
 }
 
 /// The indicators of one area.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaRow {
+    /// What the row is for: [`AreaLevel::District`], [`AreaLevel::Subdistrict`] or
+    /// [`AreaLevel::Committee`].
+    pub level: AreaLevel,
+    /// The area's identifier (`district` for the whole study).
     pub id: String,
+    /// The area's name.
     pub name: String,
     /// The parent sub-district's name (committees only).
     pub parent: Option<String>,
+    /// Population cells in the area.
     pub cells: usize,
+    /// Residents and elderly in the area, summed over its cells.
     pub counts: Counts,
+    /// Coverage of each circle, in the plan's circle order.
     pub circles: Vec<CircleShare>,
     /// Facilities located in the area and what they offer.
     pub supply: Supply,
     /// The plan's provision indicators.
     pub provision: Vec<Indicator>,
+    /// Accessibility and distances per facility kind the circles use.
     pub access: Vec<KindAccess>,
 }
 
 impl AreaRow {
-    /// The provision indicator `key`, if computed for this row.
+    /// The provision indicator with column key `key`, if computed for this row.
     pub fn indicator(&self, key: &str) -> Option<&Indicator> {
         self.provision.iter().find(|i| i.key == key)
+    }
+
+    /// The provision indicator `which`, if computed for this row (committees have only
+    /// some).
+    pub fn provision_indicator(&self, which: ProvisionIndicator) -> Option<&Indicator> {
+        self.indicator(which.key())
     }
 }
 
 /// A place with many people a circle leaves uncovered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Underserved {
+    /// The circle's name.
     pub circle: String,
+    /// 1 for the place with the most uncovered people, per circle and level.
     pub rank: usize,
-    /// "committee", "subdistrict" or "cell".
-    pub level: &'static str,
+    /// [`AreaLevel::Committee`] (or [`AreaLevel::Subdistrict`] without committees) or
+    /// [`AreaLevel::Cell`].
+    pub level: AreaLevel,
+    /// The area's or cell's identifier.
     pub id: String,
+    /// The area's name; for a cell, its committee's name (empty outside committees).
     pub name: String,
+    /// The sub-district's name, when known.
     pub subdistrict: Option<String>,
+    /// People of the circle's age band in the place.
     pub people: f64,
+    /// Of whom not covered by the circle.
     pub uncovered: f64,
 }
 
 /// 2SFCA accessibility per cell for one facility kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellAccess {
+    /// The facility kind.
     pub kind: FacilityKind,
-    /// Catchment radius, m, and how it was measured.
+    /// Catchment radius, m.
     pub radius_m: f64,
+    /// How the catchment distance was measured.
     pub method: Method,
+    /// Whose people the demand counts: the age band of the widest circle using the kind.
     pub age_band: AgeBand,
-    /// What the supply counts (e.g. "day-care places"), or "facilities" where the data has
-    /// no capacity figure for the kind.
-    pub supply_unit: &'static str,
+    /// What the supply counts (e.g. [`Quantity::DayCarePlaces`]), or
+    /// [`Quantity::Facilities`] where the data has no capacity figure for the kind.
+    pub supply_unit: Quantity,
     /// Supply units per 1,000 people of the age band, per cell.
     pub per_1000: Vec<f64>,
 }
@@ -174,7 +210,11 @@ pub fn cell_access(
                 radius_m,
                 method,
                 age_band,
-                supply_unit: if has_capacity { unit } else { "facilities" },
+                supply_unit: if has_capacity {
+                    unit
+                } else {
+                    Quantity::Facilities
+                },
                 per_1000: a.into_iter().map(|x| x * 1000.0).collect(),
             }
         })
@@ -186,8 +226,11 @@ use crate::coverage::CircleCoverage;
 /// The indicator tables of a study.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicators {
+    /// The whole study.
     pub district: AreaRow,
+    /// Per sub-district, in the study's order.
     pub subdistricts: Vec<AreaRow>,
+    /// Per residential committee, in the study's order (empty without a committee layer).
     pub committees: Vec<AreaRow>,
     /// Per circle, the committees (or sub-districts, without committees) and the cells with
     /// the most uncovered people, most first.
@@ -197,8 +240,15 @@ pub struct Indicators {
 /// How many places per circle and level the under-served list keeps.
 pub const UNDERSERVED_TOP: usize = 20;
 
-fn empty_row(id: &str, name: &str, parent: Option<String>, coverage: &Coverage) -> AreaRow {
+fn empty_row(
+    level: AreaLevel,
+    id: &str,
+    name: &str,
+    parent: Option<String>,
+    coverage: &Coverage,
+) -> AreaRow {
     AreaRow {
+        level,
         id: id.to_string(),
         name: name.to_string(),
         parent,
@@ -252,22 +302,18 @@ fn add_cell(row: &mut AreaRow, study: &Study, coverage: &Coverage, i: usize) {
 
 /// Whether each cell lies within the day-centre radius of a day-care centre, and how that
 /// was measured: along the network when it was measured that far, else in a straight line.
-fn within_day_radius(
-    coverage: &Coverage,
-    standards: &Standards,
-) -> Option<(Vec<bool>, &'static str)> {
+fn within_day_radius(coverage: &Coverage, standards: &Standards) -> Option<(Vec<bool>, Method)> {
     let radius = standards
         .target(TargetKey::DayCentreRadiusM)
         .map_or(1000.0, |t| t.value);
     let n = coverage.nearest_for(FacilityKind::DayCare)?;
     match (&n.network_m, n.network_cutoff_m) {
-        (Some(net), Some(cut)) if cut >= radius => Some((
-            net.iter().map(|&d| d <= radius).collect(),
-            "along the network",
-        )),
+        (Some(net), Some(cut)) if cut >= radius => {
+            Some((net.iter().map(|&d| d <= radius).collect(), Method::Network))
+        }
         _ => Some((
             n.straight_line_m.iter().map(|&d| d <= radius).collect(),
-            "in a straight line (no network distances that far)",
+            Method::StraightLine,
         )),
     }
 }
@@ -322,11 +368,17 @@ pub fn compute(
     standards: &Standards,
     access: &[CellAccess],
 ) -> Indicators {
-    let mut district = empty_row("district", "全区 (whole study area)", None, coverage);
+    let mut district = empty_row(
+        AreaLevel::District,
+        "district",
+        "全区 (whole study area)",
+        None,
+        coverage,
+    );
     let mut subs: Vec<AreaRow> = study
         .subdistricts
         .iter()
-        .map(|a| empty_row(&a.id, &a.name, None, coverage))
+        .map(|a| empty_row(AreaLevel::Subdistrict, &a.id, &a.name, None, coverage))
         .collect();
     let mut coms: Vec<AreaRow> = study
         .committees
@@ -336,7 +388,7 @@ pub fn compute(
                 .parent
                 .map(|p| study.subdistricts[p].name.clone())
                 .or_else(|| a.parent_name.clone());
-            empty_row(&a.id, &a.name, parent, coverage)
+            empty_row(AreaLevel::Committee, &a.id, &a.name, parent, coverage)
         })
         .collect();
     let day = within_day_radius(coverage, standards);
@@ -388,9 +440,7 @@ pub fn compute(
     let day_how = day.as_ref().map(|d| d.1);
     district.provision = provision::indicators(
         &facts(
-            Level::District {
-                subdistricts: subs.len(),
-            },
+            subs.len(),
             &district,
             committees.0,
             with_room.0,
@@ -403,7 +453,7 @@ pub fn compute(
     for (s, row) in subs.iter_mut().enumerate() {
         let p = provision::indicators(
             &facts(
-                Level::Subdistrict,
+                1,
                 row,
                 committees.1[s],
                 with_room.1[s],
@@ -417,13 +467,7 @@ pub fn compute(
     }
     for (k, row) in coms.iter_mut().enumerate() {
         let p = provision::indicators(
-            &facts(
-                Level::Committee,
-                row,
-                0,
-                0,
-                day_how.map(|h| (within.2[k], h)),
-            ),
+            &facts(0, row, 0, 0, day_how.map(|h| (within.2[k], h))),
             standards,
             &data,
         );
@@ -440,14 +484,15 @@ pub fn compute(
 }
 
 fn facts<'a>(
-    level: Level,
+    subdistricts: usize,
     row: &'a AreaRow,
     committees: usize,
     with_room: usize,
-    within_day_radius: Option<(f64, &'static str)>,
+    within_day_radius: Option<(f64, Method)>,
 ) -> AreaFacts<'a> {
     AreaFacts {
-        level,
+        level: row.level,
+        subdistricts,
         counts: row.counts,
         supply: &row.supply,
         committees,
@@ -466,9 +511,9 @@ fn underserved(
 ) -> Vec<Underserved> {
     let mut out = Vec::new();
     let (areas, level) = if coms.is_empty() {
-        (subs, "subdistrict")
+        (subs, AreaLevel::Subdistrict)
     } else {
-        (coms, "committee")
+        (coms, AreaLevel::Committee)
     };
     for (ci, cov) in coverage.circles.iter().enumerate() {
         let name = &cov.circle.name;
@@ -508,7 +553,7 @@ fn underserved(
             out.push(Underserved {
                 circle: name.clone(),
                 rank: rank + 1,
-                level: "cell",
+                level: AreaLevel::Cell,
                 id: c.id.clone(),
                 name: c
                     .committee
@@ -1059,7 +1104,7 @@ mod tests {
         // Day-care: 40 places; within 1000 m only the cell at x=0 (4,000 aged 60+):
         // R = 0.01 place per person, so 10 places per 1,000 there and none elsewhere.
         assert_eq!(access[0].per_1000, vec![10.0, 0.0, 0.0]);
-        assert_eq!(access[0].supply_unit, "day-care places");
+        assert_eq!(access[0].supply_unit, Quantity::DayCarePlaces);
         let a = &ind.subdistricts[0].access[0];
         // Weighted by the 4,000 and 6,000 elderly: 10 × 0.4 = 4 per 1,000.
         assert!((a.fca_per_1000.unwrap() - 4.0).abs() < 1e-12);
@@ -1078,14 +1123,14 @@ mod tests {
         let areas: Vec<(&str, f64)> = ind
             .underserved
             .iter()
-            .filter(|u| u.level == "committee")
+            .filter(|u| u.level == AreaLevel::Committee)
             .map(|u| (u.id.as_str(), u.uncovered))
             .collect();
         assert_eq!(areas, vec![("K2", 6_000.0), ("K3", 5_000.0)]);
         let cells: Vec<&str> = ind
             .underserved
             .iter()
-            .filter(|u| u.level == "cell")
+            .filter(|u| u.level == AreaLevel::Cell)
             .map(|u| u.id.as_str())
             .collect();
         assert_eq!(cells, vec!["c2000", "c5000"]);

@@ -1,24 +1,35 @@
 //! The plan's provision indicators for one area: value, target, gap, met, and the source of
 //! the target. Where the data cannot give an indicator, the indicator says which data is
-//! missing instead of failing the run.
+//! missing instead of failing the run. Keys, names and units come from
+//! [`ProvisionIndicator::spec`].
 
-use crate::model::{Counts, Facility, FacilityKind};
-use crate::standards::{Standards, Target, TargetKey};
+use crate::model::{AreaLevel, Counts, Facility, FacilityKind};
+use crate::standards::{Method, Standards, Target, TargetKey};
 
-/// One indicator of one area.
+use super::spec::{ProvisionIndicator, Quantity, Unit};
+
+/// One indicator of one area: a provision indicator (see [`ProvisionIndicator`]) or a
+/// measured one without a target in the plans (coverage, accessibility, distances), whose
+/// keys are built from the circle or facility kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
     /// Identifier, used as a column name.
     pub key: String,
+    /// English name.
     pub name: String,
+    /// Chinese name.
     pub name_zh: String,
     /// Unit of `value` and `target`.
-    pub unit: String,
+    pub unit: Unit,
+    /// The area's value, `None` where the data cannot give it (see `note`).
     pub value: Option<f64>,
+    /// The plan's target for the area, in `unit`; `None` without one (see `source`).
     pub target: Option<f64>,
     /// What is missing to reach the target (0 when met), in `gap_unit`.
     pub gap: Option<f64>,
-    pub gap_unit: String,
+    /// Unit of `gap`; `None` for indicators without a target.
+    pub gap_unit: Option<Quantity>,
+    /// Whether the value reaches the target; `None` without value or target.
     pub met: Option<bool>,
     /// Where the target comes from, or why there is none.
     pub source: String,
@@ -26,28 +37,44 @@ pub struct Indicator {
     pub note: String,
 }
 
+impl Indicator {
+    /// The gap unit's label, empty for indicators without a target.
+    pub fn gap_unit_label(&self) -> &'static str {
+        self.gap_unit.map_or("", Quantity::label)
+    }
+}
+
 /// Facility supply summed over one area.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Supply {
+    /// Facilities per kind.
     pub facilities: std::collections::BTreeMap<FacilityKind, usize>,
-    /// Community elderly-facility floor area, m², and community facilities without one.
+    /// Community elderly-facility floor area, m² (see
+    /// [`FacilityKind::is_community_facility`]).
     pub community_floor_m2: f64,
+    /// Community facilities without a floor-area figure (counted as 0 m²).
     pub community_without_floor: usize,
-    /// Meals per day, and meal points without a figure.
+    /// Meal capacity, meals per day.
     pub meals_per_day: f64,
+    /// Meal points without a meals-per-day figure (counted as 0).
     pub meal_points_without_meals: usize,
-    /// Elderly beds (institutions and care homes), and those facilities without a figure.
+    /// Elderly beds (institutions and care homes).
     pub beds: f64,
+    /// Institutions and care homes without a beds figure (counted as 0).
     pub bed_facilities_without_beds: usize,
-    /// Institution (nursing-home) beds and nursing-type beds among them.
+    /// Institution (nursing-home) beds.
     pub institution_beds: f64,
+    /// Nursing-type beds (护理型床位) among the institution beds.
     pub institution_nursing_beds: f64,
+    /// Institutions without a nursing-beds figure (counted as 0).
     pub institutions_without_nursing: usize,
-    /// Basic-guarantee beds, and bed facilities without a figure.
+    /// Basic-guarantee beds (保基本床位) of institutions and care homes.
     pub basic_beds: f64,
+    /// Institutions and care homes without a basic-beds figure (counted as 0).
     pub bed_facilities_without_basic: usize,
-    /// Social workers, and facilities that report them.
+    /// Social workers on the staff of the area's facilities.
     pub social_workers: f64,
+    /// Facilities that report a social-workers figure.
     pub facilities_with_social_workers: usize,
     /// Social workers at institutions (for the per-100-beds target).
     pub institution_social_workers: f64,
@@ -103,26 +130,23 @@ impl Supply {
     }
 }
 
-/// Which administrative level an indicator row is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// The whole study area, made of `subdistricts` sub-districts.
-    District {
-        subdistricts: usize,
-    },
-    Subdistrict,
-    Committee,
-}
-
-/// What the data of the whole study offers, to tell "none here" from "not in the data".
+/// What the data of the whole study offers, to tell "none here" from "not in the data":
+/// where no facility has a figure, the indicators built on it have no value and say so.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DataPresence {
+    /// Some facility has a floor area.
     pub floor_area: bool,
+    /// Some facility has a meals-per-day figure.
     pub meals: bool,
+    /// Some facility has a beds figure.
     pub beds: bool,
+    /// Some facility has a nursing-beds figure.
     pub nursing_beds: bool,
+    /// Some facility has a basic-beds figure.
     pub basic_beds: bool,
+    /// Some facility has a social-workers figure.
     pub social_workers: bool,
+    /// The plan has a residential-committee layer.
     pub committees: bool,
 }
 
@@ -144,16 +168,25 @@ impl DataPresence {
 
 /// Everything one area's indicators are computed from.
 pub struct AreaFacts<'a> {
-    pub level: Level,
+    /// The area's level: committees get their own indicators (activity rooms, day-centre
+    /// radius); the district's centre target scales with `subdistricts`.
+    pub level: AreaLevel,
+    /// Sub-districts the area is made of, for the district's comprehensive-centre target
+    /// (per sub-district × this); not used at other levels.
+    pub subdistricts: usize,
+    /// Residents and elderly of the area.
     pub counts: Counts,
+    /// Facilities in the area and what they offer.
     pub supply: &'a Supply,
-    /// Committees in the area, and those with at least one activity room (sub-districts and
-    /// district); for a committee, its own activity rooms are in `supply`.
+    /// Committees in the area (sub-districts and district); for a committee, its own
+    /// activity rooms are in `supply`.
     pub committees: usize,
+    /// Of `committees`, those with at least one activity room.
     pub committees_with_activity_room: usize,
     /// People aged 60+ within the day-centre radius of a day-care centre, if measured, and
-    /// how ("network" / "straight line").
-    pub within_day_radius: Option<(f64, &'static str)>,
+    /// how the distance was measured (along the network where it was measured that far,
+    /// else in a straight line).
+    pub within_day_radius: Option<(f64, Method)>,
 }
 
 fn target_of(standards: &Standards, key: TargetKey) -> Option<&Target> {
@@ -168,36 +201,46 @@ fn no_target(standards: &Standards, key: TargetKey) -> String {
     )
 }
 
+/// The provision indicator `which` with its key, names and units from the spec table, and
+/// no figures yet.
+fn provision(which: ProvisionIndicator) -> Indicator {
+    let spec = which.spec();
+    Indicator {
+        key: spec.key.into(),
+        name: spec.name.into(),
+        name_zh: spec.name_zh.into(),
+        unit: spec.unit,
+        value: None,
+        target: None,
+        gap: None,
+        gap_unit: Some(spec.gap_unit),
+        met: None,
+        source: String::new(),
+        note: String::new(),
+    }
+}
+
 /// A "at least `target` per `per`" indicator where the gap is in absolute units.
-#[allow(clippy::too_many_arguments)]
 fn at_least(
-    key: &'static str,
-    name: &'static str,
-    name_zh: &'static str,
-    unit: &'static str,
+    which: ProvisionIndicator,
     value: Option<f64>,
     target: Option<&Target>,
     gap: impl Fn(f64) -> f64,
-    gap_unit: &'static str,
     missing_target: String,
     note: String,
 ) -> Indicator {
     let t = target.map(|t| t.value);
     Indicator {
-        key: key.into(),
-        name: name.into(),
-        name_zh: name_zh.into(),
-        unit: unit.into(),
         value,
         target: t,
         gap: t.map(|t| gap(t).max(0.0)),
-        gap_unit: gap_unit.into(),
         met: match (value, t) {
             (Some(v), Some(t)) => Some(v >= t - 1e-12),
             _ => None,
         },
         source: target.map_or(missing_target, |t| t.source.clone()),
         note,
+        ..provision(which)
     }
 }
 
@@ -212,23 +255,20 @@ fn missing_note(n: usize, what: &str) -> String {
 /// The indicators of one area.
 pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> Vec<Indicator> {
     use FacilityKind as F;
+    use ProvisionIndicator as P;
     use TargetKey as K;
     let s = a.supply;
     let (res, e60, e65) = (a.counts.residents, a.counts.aged_60, a.counts.aged_65);
     let per = |x: f64, base: f64, scale: f64| (base > 0.0).then(|| x / base * scale);
     let mut out = Vec::new();
 
-    if a.level == Level::Committee {
+    if a.level == AreaLevel::Committee {
         let rooms = s.count(F::ActivityRoom) as f64;
         out.push(at_least(
-            "activity_rooms",
-            "standardised activity rooms in the committee",
-            "标准化老年活动室",
-            "rooms",
+            P::ActivityRooms,
             Some(rooms),
             target_of(standards, K::ActivityRoomsPerCommittee),
             |t| t - rooms,
-            "rooms",
             no_target(standards, K::ActivityRoomsPerCommittee),
             String::new(),
         ));
@@ -239,10 +279,7 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     // Community elderly-facility floor area per 1,000 residents.
     let floor = s.community_floor_m2;
     out.push(at_least(
-        "floor_area_m2_per_1000_residents",
-        "community elderly-facility floor area per 1,000 residents",
-        "每千人社区养老服务设施建筑面积",
-        "m² per 1,000 residents",
+        P::FloorAreaM2Per1000Residents,
         if data.floor_area {
             per(floor, res, 1000.0)
         } else {
@@ -250,7 +287,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::FloorAreaM2Per1000Residents),
         |t| t * res / 1000.0 - floor,
-        "m² of floor area",
         no_target(standards, K::FloorAreaM2Per1000Residents),
         if data.floor_area {
             missing_note(
@@ -266,24 +302,23 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     let centres = s.count(F::ComprehensiveCentre) as f64;
     let per_sub = target_of(standards, K::ComprehensiveCentresPerSubdistrict);
     let (centre_target, scale_note) = match a.level {
-        Level::District { subdistricts } => (
-            per_sub.map(|t| Target {
-                value: t.value * subdistricts as f64,
-                source: format!("{} × {subdistricts} sub-districts", t.source),
-            }),
-            format!("{subdistricts} sub-districts"),
-        ),
+        AreaLevel::District => {
+            let subdistricts = a.subdistricts;
+            (
+                per_sub.map(|t| Target {
+                    value: t.value * subdistricts as f64,
+                    source: format!("{} × {subdistricts} sub-districts", t.source),
+                }),
+                format!("{subdistricts} sub-districts"),
+            )
+        }
         _ => (per_sub.cloned(), String::new()),
     };
     out.push(at_least(
-        "comprehensive_centres",
-        "community comprehensive elderly service centres",
-        "社区综合为老服务中心",
-        "centres",
+        P::ComprehensiveCentres,
         Some(centres),
         centre_target.as_ref(),
         |t| t - centres,
-        "centres",
         no_target(standards, K::ComprehensiveCentresPerSubdistrict),
         scale_note,
     ));
@@ -294,14 +329,9 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     let min_res = target_of(standards, K::ResidentsPerDayCentreMin);
     let needed = max_res.map(|t| (res / t.value).ceil());
     out.push(Indicator {
-        key: "residents_per_day_centre".into(),
-        name: "residents per day-service centre".into(),
-        name_zh: "每处日间服务中心服务人口".into(),
-        unit: "residents per centre".into(),
         value: per(res, day, 1.0),
         target: max_res.map(|t| t.value),
         gap: needed.map(|n| (n - day).max(0.0)),
-        gap_unit: "centres".into(),
         met: needed.map(|n| day >= n),
         source: max_res.map_or(no_target(standards, K::ResidentsPerDayCentreMax), |t| {
             t.source.clone()
@@ -322,16 +352,14 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
             }
             n
         },
+        ..provision(P::ResidentsPerDayCentre)
     });
     out.push(day_radius(a, standards));
 
     // Meal capacity: 5 % of residents aged 65+.
     let meals = s.meals_per_day;
     out.push(at_least(
-        "meal_capacity_share_of_65_plus",
-        "meal capacity (meals/day) as a share of residents aged 65+",
-        "助餐服务能力占65岁以上老人比例",
-        "share",
+        P::MealCapacityShareOf65Plus,
         if data.meals {
             per(meals, e65, 1.0)
         } else {
@@ -339,7 +367,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::MealShareOf65Plus),
         |t| t * e65 - meals,
-        "meals per day",
         no_target(standards, K::MealShareOf65Plus),
         if data.meals {
             missing_note(
@@ -354,14 +381,10 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     // Beds: 3 % of the elderly; basic-guarantee beds 1.5 %.
     let beds = s.beds;
     out.push(at_least(
-        "bed_share_of_60_plus",
-        "elderly beds (institutions and care homes) as a share of residents aged 60+",
-        "养老床位占户籍老年人口比例",
-        "share",
+        P::BedShareOf60Plus,
         if data.beds { per(beds, e60, 1.0) } else { None },
         target_of(standards, K::BedShareOf60Plus),
         |t| t * e60 - beds,
-        "beds",
         no_target(standards, K::BedShareOf60Plus),
         if data.beds {
             missing_note(
@@ -374,10 +397,7 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     ));
     let basic = s.basic_beds;
     out.push(at_least(
-        "basic_bed_share_of_60_plus",
-        "basic-guarantee beds as a share of residents aged 60+",
-        "保基本养老床位占户籍老年人口比例",
-        "share",
+        P::BasicBedShareOf60Plus,
         if data.basic_beds {
             per(basic, e60, 1.0)
         } else {
@@ -385,7 +405,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::BasicBedShareOf60Plus),
         |t| t * e60 - basic,
-        "beds",
         no_target(standards, K::BasicBedShareOf60Plus),
         if data.basic_beds {
             missing_note(
@@ -400,10 +419,7 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
     // Nursing-type share of institution beds: 60 %.
     let (ib, nb) = (s.institution_beds, s.institution_nursing_beds);
     out.push(at_least(
-        "nursing_bed_share",
-        "nursing-type beds as a share of institution beds",
-        "护理型床位占比",
-        "share",
+        P::NursingBedShare,
         if data.nursing_beds {
             per(nb, ib, 1.0)
         } else {
@@ -411,7 +427,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::NursingBedShare),
         |t| t * ib - nb,
-        "nursing-type beds",
         no_target(standards, K::NursingBedShare),
         if !data.nursing_beds {
             "no value: the facility data has no nursing_beds".into()
@@ -432,10 +447,7 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         source: format!("{} ({} room per committee)", t.source, t.value),
     });
     out.push(at_least(
-        "committees_with_activity_room_share",
-        "residential committees with a standardised activity room",
-        "设有标准化老年活动室的居委比例",
-        "share",
+        P::CommitteesWithActivityRoomShare,
         if data.committees {
             per(with, k, 1.0)
         } else {
@@ -443,7 +455,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         every.as_ref(),
         |_| k - with,
-        "committees without one",
         no_target(standards, K::ActivityRoomsPerCommittee),
         if data.committees {
             String::new()
@@ -463,10 +474,7 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         "no value: the facility data has no social_workers".into()
     };
     out.push(at_least(
-        "social_workers_per_1000_elderly",
-        "social workers per 1,000 residents aged 60+",
-        "每千名老人社会工作者数",
-        "per 1,000 elderly",
+        P::SocialWorkersPer1000Elderly,
         if data.social_workers {
             per(sw, e60, 1000.0)
         } else {
@@ -474,16 +482,12 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::SocialWorkersPer1000Elderly),
         |t| t * e60 / 1000.0 - sw,
-        "social workers",
         no_target(standards, K::SocialWorkersPer1000Elderly),
         sw_note.clone(),
     ));
     let sw_inst = s.institution_social_workers;
     out.push(at_least(
-        "social_workers_per_100_beds",
-        "social workers per 100 institution beds",
-        "每百张床位社会工作者数",
-        "per 100 beds",
+        P::SocialWorkersPer100Beds,
         if data.social_workers {
             per(sw_inst, ib, 100.0)
         } else {
@@ -491,7 +495,6 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
         },
         target_of(standards, K::SocialWorkersPer100Beds),
         |t| t * ib / 100.0 - sw_inst,
-        "social workers",
         no_target(standards, K::SocialWorkersPer100Beds),
         sw_note,
     ));
@@ -502,29 +505,25 @@ pub fn indicators(a: &AreaFacts, standards: &Standards, data: &DataPresence) -> 
 fn day_radius(a: &AreaFacts, standards: &Standards) -> Indicator {
     let radius = standards.target(TargetKey::DayCentreRadiusM);
     let e60 = a.counts.aged_60;
-    let (value, how) = match a.within_day_radius {
-        Some((within, how)) => ((e60 > 0.0).then(|| within / e60), how),
-        None => (None, ""),
-    };
+    let value = a
+        .within_day_radius
+        .and_then(|(within, _)| (e60 > 0.0).then(|| within / e60));
     let within = a.within_day_radius.map(|w| w.0);
     Indicator {
-        key: "day_centre_radius_share_60_plus".into(),
-        name: "share of residents aged 60+ within the day-service radius of a day-care centre"
-            .into(),
-        name_zh: "日间服务中心服务半径内老年人比例".into(),
-        unit: "share".into(),
         value,
         target: radius.map(|_| 1.0),
         gap: radius.and(within).map(|w| (e60 - w).max(0.0)),
-        gap_unit: "people aged 60+ outside the radius".into(),
         met: value.map(|v| v >= 1.0 - 1e-12).filter(|_| radius.is_some()),
         source: radius.map_or(no_target(standards, TargetKey::DayCentreRadiusM), |t| {
             format!("{} ({} m radius)", t.source, t.value)
         }),
-        note: if a.within_day_radius.is_some() {
-            format!("measured {how}")
-        } else {
-            "no value: no circle measures day-care centres".into()
+        note: match a.within_day_radius {
+            Some((_, Method::Network)) => "measured along the network".into(),
+            Some((_, Method::StraightLine)) => {
+                "measured in a straight line (no network distances that far)".into()
+            }
+            None => "no value: no circle measures day-care centres".into(),
         },
+        ..provision(ProvisionIndicator::DayCentreRadiusShare60Plus)
     }
 }
