@@ -140,6 +140,15 @@ fn print_outcome(o: &Outcome) {
             n.facilities_not_snapped.len(),
             n.max_snap_m
         );
+        println!(
+            "  {} connected pieces; {} street islands ({} nodes, {} km) are never snapped to; {} cells and {} facilities moved off them",
+            n.components,
+            n.islands,
+            n.island_nodes,
+            n.island_km,
+            n.cells_moved_off_islands,
+            n.facilities_moved_off_islands.len()
+        );
     }
     println!("district indicators (value / target, gap):");
     for i in &o.indicators.district.provision {

@@ -28,9 +28,19 @@ pub enum Field {
 
 use Field as V;
 
+/// Rounds to `decimals` places; a zero is written `0`, never `-0`.
 fn round(v: f64, decimals: usize) -> f64 {
     let f = 10f64.powi(decimals as i32);
-    (v * f).round() / f
+    (v * f).round() / f + 0.0
+}
+
+/// `v` with `d` decimals, without the sign of a value that rounds to zero ("-0.0" → "0.0").
+fn fixed(v: f64, d: usize) -> String {
+    let s = format!("{v:.d$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => s,
+    }
 }
 
 impl Field {
@@ -47,7 +57,7 @@ impl Field {
     pub fn csv(&self) -> String {
         match self {
             V::Text(s) => s.clone(),
-            V::Num(v, d) if v.is_finite() => format!("{v:.d$}", d = *d),
+            V::Num(v, d) if v.is_finite() => fixed(*v, *d),
             V::Num(..) | V::Null => String::new(),
             V::Bool(b) => b.to_string(),
         }
@@ -325,6 +335,15 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_is_never_written_negative() {
+        assert_eq!(Field::Num(-0.04, 1).csv(), "0.0");
+        assert_eq!(Field::Num(-0.0, 0).csv(), "0");
+        assert_eq!(Field::Num(-0.06, 1).csv(), "-0.1");
+        assert_eq!(Field::Num(-0.0, 1).json(), json!(0.0));
+        assert_eq!(Field::Num(-0.0, 1).json().to_string(), "0.0");
+    }
     use geo::polygon;
 
     #[test]

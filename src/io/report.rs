@@ -145,7 +145,7 @@ pub fn html(
             &mut out,
             "street network",
             &format!(
-                "{}: {} nodes, {} segments, {} km walkable; points farther than {} m from a street are not snapped ({} cells, {} people aged 60+ not snapped)",
+                "{}: {} nodes, {} segments, {} km walkable; points farther than {} m from a street are not snapped ({} cells, {} people aged 60+ not snapped); {} connected pieces, {} street islands ({} nodes, {} km) never snapped to, {} cells and {} facilities moved off them",
                 net.file.as_deref().unwrap_or("–"),
                 net.nodes,
                 net.segments,
@@ -153,6 +153,12 @@ pub fn html(
                 num(net.max_snap_m),
                 net.cells_not_snapped,
                 num(net.aged_60_plus_not_snapped),
+                net.components,
+                net.islands,
+                net.island_nodes,
+                num(net.island_km),
+                net.cells_moved_off_islands,
+                net.facilities_moved_off_islands.len(),
             ),
         ),
         None => row(

@@ -19,10 +19,10 @@ fn ordered<S: Serializer, V: Serialize>(v: &[(String, V)], s: S) -> Result<S::Ok
     s.collect_map(v.iter().map(|(k, v)| (k, v)))
 }
 
-/// Rounds to `digits` decimals, as the summary reports figures.
+/// Rounds to `digits` decimals, as the summary reports figures (never `-0`).
 fn round(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
-    (x * f).round() / f
+    (x * f).round() / f + 0.0
 }
 
 /// The whole summary (`summary.json`).
@@ -416,7 +416,7 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
         components: comps.len(),
         islands: islands.len(),
         island_nodes: islands.iter().map(|&k| comps[k].nodes).sum(),
-        island_km: (island_m / 10.0).round() / 100.0,
+        island_km: (island_m / 10.0).round() / 100.0 + 0.0,
         min_component_nodes: ctx.rule.min_component_nodes,
         min_component_m: ctx.rule.min_component_m,
         cells_moved_off_islands: moved.len(),
