@@ -3,11 +3,12 @@
 //! `[siting]`, propose sites. [`analyse`] reads no file and writes none: the readers hand it
 //! [`Inputs`] and a [`StreetNetwork`], the writers take the [`Analysis`] it returns.
 
-use crate::coverage::{self, Coverage, NetworkContext, ServiceArea, Sources};
+use crate::coverage::{self, Coverage, Detour, NetworkContext, ServiceArea, Sources};
 use crate::crs::{CrsError, Projection};
 use crate::indicators::{self, CellAccess, Indicators};
 use crate::model::{FacilityKind, Study};
-use crate::network::{GraphStats, StreetNetwork};
+use crate::network::diagnostics::NetworkProfile;
+use crate::network::{GraphStats, SnapRule, StreetNetwork};
 use crate::plan::Plan;
 use crate::proposal::{self, Proposal, ProposalError};
 use crate::standards::Method;
@@ -71,6 +72,12 @@ pub struct Analysis<'g> {
     pub network: Option<NetworkContext<'g>>,
     /// How the street network was built.
     pub network_stats: Option<&'g GraphStats>,
+    /// What the OSM data says about itself (pedestrian share, missing nodes).
+    pub network_profile: Option<&'g NetworkProfile>,
+    /// Cells walking much farther than the straight line (see [`coverage::detours`]).
+    pub detours: Vec<Detour>,
+    /// The detour factor used.
+    pub detour_factor: f64,
     /// Nearest distances and per-circle verdicts for every cell.
     pub coverage: Coverage,
     /// 2SFCA accessibility per cell, per facility kind.
@@ -129,7 +136,11 @@ pub fn analyse<'g>(
 
     let max_snap_m = plan.network.as_ref().map_or(300.0, |n| n.max_snap_m);
     progress.begin("snapping cells and facilities to the network", 0);
-    let context = network.map(|n| NetworkContext::new(&n.graph, &study, max_snap_m));
+    let context = network.map(|n| {
+        let mut ctx = NetworkContext::with_rule(&n.graph, &study, SnapRule::new(max_snap_m));
+        ctx.distance_cap_m = Some(coverage::default_distance_cap_m(&plan.circles));
+        ctx
+    });
     progress.end();
 
     let kinds: Vec<FacilityKind> = {
@@ -171,6 +182,12 @@ pub fn analyse<'g>(
     progress.end();
     let indicators = indicators::compute(&study, &coverage, &plan.standards, &access);
 
+    let detour_factor = coverage::DEFAULT_DETOUR_FACTOR;
+    let detours = context
+        .as_ref()
+        .map(|ctx| coverage::detours(&study, &coverage, ctx, detour_factor))
+        .unwrap_or_default();
+
     let service_areas = context
         .as_ref()
         .map(|ctx| coverage::service_areas(&study, &plan.circles, ctx))
@@ -201,6 +218,9 @@ pub fn analyse<'g>(
         build,
         network: context,
         network_stats: network.map(|n| &n.stats),
+        network_profile: network.map(|n| &n.profile),
+        detours,
+        detour_factor,
         coverage,
         access,
         indicators,

@@ -42,6 +42,9 @@ pub struct NetworkContext<'g> {
     pub cell_near_island: Vec<bool>,
     /// Per facility: the same.
     pub facility_near_island: Vec<bool>,
+    /// Network distances are measured up to this, m, when it exceeds a kind's largest reach
+    /// (`None`: up to the reach only). Coverage is decided by the reach either way.
+    pub distance_cap_m: Option<f64>,
 }
 
 impl<'g> NetworkContext<'g> {
@@ -80,6 +83,7 @@ impl<'g> NetworkContext<'g> {
             islands,
             cell_near_island,
             facility_near_island,
+            distance_cap_m: None,
         }
     }
 
@@ -114,6 +118,7 @@ impl<'g> NetworkContext<'g> {
             islands: self.islands.clone(),
             cell_near_island: self.cell_near_island.clone(),
             facility_near_island,
+            distance_cap_m: self.distance_cap_m,
         }
     }
 }
@@ -300,6 +305,13 @@ pub fn measure(
                 .fold(None, |acc: Option<f64>, r| {
                     Some(acc.map_or(r, |a| a.max(r)))
                 });
+            // Measured beyond the reach, up to the context's distance cap, so that per-area
+            // medians and percentiles exist where the nearest facility is out of reach.
+            let cutoff = cutoff.map(|c| {
+                network
+                    .and_then(|n| n.distance_cap_m)
+                    .map_or(c, |cap| c.max(cap))
+            });
             let network_m = match (cutoff, network) {
                 (Some(c), Some(net)) => {
                     let d = network_nearest(study, net, kind, c);
@@ -337,6 +349,70 @@ pub fn measure(
         })
         .collect();
     Coverage { nearest, circles }
+}
+
+/// A cell whose walk to the nearest facility of a kind is much longer than the straight
+/// line: a river, a rail line, a fenced block or a missing footway between them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detour {
+    /// Index into the study's cells.
+    pub cell: usize,
+    /// The facility kind.
+    pub kind: FacilityKind,
+    /// Straight-line distance to the nearest facility of the kind, m.
+    pub straight_line_m: f64,
+    /// Walking distance to it, m; `INFINITY` when beyond the distance measured.
+    pub network_m: f64,
+}
+
+/// Detours of more than `factor` × the straight line (and at least
+/// [`DETOUR_MIN_EXTRA_M`] longer, so that snap offsets near a facility do not count), for
+/// every snapped cell and every kind measured along the network. A walk beyond the
+/// distance measured counts when `factor` × the straight line lies within it.
+pub fn detours(
+    study: &Study,
+    coverage: &Coverage,
+    net: &NetworkContext,
+    factor: f64,
+) -> Vec<Detour> {
+    let mut out = Vec::new();
+    for n in &coverage.nearest {
+        let (Some(network), Some(cutoff)) = (&n.network_m, n.network_cutoff_m) else {
+            continue;
+        };
+        for i in 0..study.cells.len() {
+            let (s, d) = (n.straight_line_m[i], network[i]);
+            if net.cell_snaps[i].is_none() || !s.is_finite() || factor * s > cutoff {
+                continue;
+            }
+            if d > factor * s && d - s >= DETOUR_MIN_EXTRA_M {
+                out.push(Detour {
+                    cell: i,
+                    kind: n.kind,
+                    straight_line_m: s,
+                    network_m: d,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|d| (d.cell, d.kind));
+    out
+}
+
+/// A detour must add at least this much to the straight line, m.
+pub const DETOUR_MIN_EXTRA_M: f64 = 250.0;
+
+/// Default detour factor: walks longer than 3 × the straight line are flagged.
+pub const DEFAULT_DETOUR_FACTOR: f64 = 3.0;
+
+/// Default distance cap for network distances: twice the largest network reach, at least
+/// 2000 m, so that per-area medians and percentiles exist beyond the circles.
+pub fn default_distance_cap_m(circles: &[Circle]) -> f64 {
+    circles
+        .iter()
+        .filter(|c| c.method == Method::Network)
+        .map(|c| 2.0 * c.radius_m())
+        .fold(2000.0, f64::max)
 }
 
 /// Straight-line coverage of `circles` (every circle measured in a straight line).

@@ -122,6 +122,22 @@ pub struct NetworkSummary {
     pub residents_moved_off_islands: f64,
     /// Ids of facilities moved off islands the same way.
     pub facilities_moved_off_islands: Vec<String>,
+    /// Share of the walkable length on footways, paths, pedestrian streets, steps, living
+    /// streets, tracks, cycleways and service ways (4 decimals); below 0.05 the network
+    /// looks drive-only.
+    pub pedestrian_length_share: Option<f64>,
+    /// Share of walkable way-node references missing from the file (4 decimals).
+    pub missing_node_ref_share: Option<f64>,
+    /// Walkable ways with missing node references.
+    pub ways_with_missing_nodes: usize,
+    /// Network distances are measured up to this, m (coverage still by each reach).
+    pub distance_cap_m: Option<f64>,
+    /// Walks longer than this × the straight line (and 250 m more) are detours.
+    pub detour_factor: f64,
+    /// Cells with a detour to the nearest facility of some kind.
+    pub cells_with_detours: usize,
+    /// Residents in them.
+    pub residents_with_detours: f64,
     /// Snapping distance, m.
     pub max_snap_m: f64,
     /// Cells farther than `max_snap_m` from a street.
@@ -400,6 +416,9 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
     let moved: Vec<usize> = (0..study.cells.len())
         .filter(|&i| ctx.cell_near_island[i] && ctx.cell_snaps[i].is_some())
         .collect();
+    let profile = a.network_profile;
+    let mut detour_cells: Vec<usize> = a.detours.iter().map(|d| d.cell).collect();
+    detour_cells.dedup();
     Some(NetworkSummary {
         file: plan
             .network
@@ -431,6 +450,21 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
             .filter(|&(j, _)| ctx.facility_near_island[j] && ctx.facility_snaps[j].is_some())
             .map(|(_, f)| f.id.clone())
             .collect(),
+        pedestrian_length_share: profile
+            .and_then(|p| p.pedestrian_share())
+            .map(|x| round(x, 4)),
+        missing_node_ref_share: profile.and_then(|p| p.missing_share()).map(|x| round(x, 4)),
+        ways_with_missing_nodes: profile.map_or(0, |p| p.ways_with_missing_nodes.len()),
+        distance_cap_m: ctx.distance_cap_m,
+        detour_factor: a.detour_factor,
+        cells_with_detours: detour_cells.len(),
+        residents_with_detours: round(
+            detour_cells
+                .iter()
+                .map(|&i| study.cells[i].counts.residents)
+                .sum(),
+            1,
+        ),
         max_snap_m: ctx.max_snap_m,
         cells_not_snapped: unsnapped.len(),
         residents_not_snapped: round(residents, 1),
@@ -498,6 +532,53 @@ fn siting_summary(plan: &Plan, p: &Proposal) -> SitingSummary {
     }
 }
 
+/// Circles of at least this reach, m, are compared kind by kind along the network and in a
+/// straight line (shorter reaches lose more to ordinary street circuity).
+pub const COMPARE_REACH_FROM_M: f64 = 500.0;
+
+/// A warning for each network circle of at least [`COMPARE_REACH_FROM_M`] and each of its
+/// kinds where fewer than half the people covered in a straight line are covered along the
+/// network: a sign of a network that is not a walking network, or does not cover the area.
+fn network_vs_straight_line(a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    let cells = &a.study.cells;
+    for c in &a.coverage.circles {
+        let r = c.circle.radius_m();
+        if c.covered_straight_line.is_none() || r < COMPARE_REACH_FROM_M {
+            continue;
+        }
+        for &kind in &c.circle.kinds {
+            let Some(n) = a.coverage.nearest_for(kind) else {
+                continue;
+            };
+            let Some(net) = &n.network_m else { continue };
+            let (mut people, mut by_net, mut by_line) = (0.0, 0.0, 0.0);
+            for (i, cell) in cells.iter().enumerate() {
+                let w = cell.counts.band(c.circle.age_band);
+                people += w;
+                if net[i] <= r {
+                    by_net += w;
+                }
+                if n.straight_line_m[i] <= r {
+                    by_line += w;
+                }
+            }
+            if people > 0.0 && by_line > 0.0 && by_net < 0.5 * by_line {
+                out.push(format!(
+                    "circle {} ({} m): {:.1} % of people aged {} reach a {} along the network against {:.1} % in a straight line, less than half: check that the street network is a walking network and covers the study area",
+                    c.circle.name,
+                    r,
+                    100.0 * by_net / people,
+                    c.circle.age_band,
+                    kind.id(),
+                    100.0 * by_line / people
+                ));
+            }
+        }
+    }
+    out
+}
+
 impl Summary {
     /// The summary of `analysis` of `plan`. `outputs` are the data files' names; `maps` and
     /// `report` are set when the maps and the report are drawn; `extra_warnings` come from
@@ -550,6 +631,31 @@ impl Summary {
                     n.facilities_moved_off_islands.join(", ")
                 ));
             }
+            if n.pedestrian_length_share
+                .is_some_and(|x| x < crate::network::diagnostics::DRIVE_ONLY_BELOW_SHARE)
+            {
+                all_warnings.push(format!(
+                    "the street network looks drive-only: footways, paths, pedestrian streets, steps, living streets and service ways make {:.1} % of its walkable length (a walking network has far more); walking distances along it are too long and coverage too low. Export a walk network (OSMnx network_type=\"walk\" or all ways) instead",
+                    100.0 * n.pedestrian_length_share.unwrap_or(0.0)
+                ));
+            }
+            if n.missing_node_ref_share
+                .is_some_and(|x| x > crate::network::diagnostics::MISSING_REFS_ABOVE_SHARE)
+            {
+                all_warnings.push(format!(
+                    "{:.1} % of the node references of walkable ways are missing from the OSM file ({} ways cut): the extract is clipped or broken, and walks across the cuts are not found; see network_issues.geojson",
+                    100.0 * n.missing_node_ref_share.unwrap_or(0.0),
+                    n.ways_with_missing_nodes
+                ));
+            }
+            if n.cells_with_detours > 0 {
+                all_warnings.push(format!(
+                    "{} population cells ({} residents) walk more than {}× the straight line (and 250 m more) to a nearest facility: a river, rail line, fenced block or missing footway lies between; see network_issues.geojson",
+                    n.cells_with_detours,
+                    json_num(n.residents_with_detours),
+                    n.detour_factor
+                ));
+            }
             if !n.facilities_not_snapped.is_empty() {
                 all_warnings.push(format!(
                     "{} facilities lie farther than {} m from any walkable street and serve no network circle: {}",
@@ -559,6 +665,7 @@ impl Summary {
                 ));
             }
         }
+        all_warnings.extend(network_vs_straight_line(a));
         all_warnings.extend(extra_warnings);
         Summary {
             lifecircle_version: env!("CARGO_PKG_VERSION"),

@@ -10,6 +10,7 @@
 //! rayon task; per-node minima are combined with an atomic minimum, which is exact and does
 //! not depend on the thread count.
 
+pub mod diagnostics;
 pub mod segment_grid;
 pub mod walkable;
 
@@ -73,6 +74,8 @@ pub struct StreetNetwork {
     pub stats: GraphStats,
     /// EPSG code of the CRS the graph's coordinates are in.
     pub epsg: u32,
+    /// What the OSM data says about itself (pedestrian share, missing nodes).
+    pub profile: diagnostics::NetworkProfile,
 }
 
 impl StreetNetwork {
@@ -83,6 +86,7 @@ impl StreetNetwork {
             graph,
             stats,
             epsg: p.epsg(),
+            profile: diagnostics::NetworkProfile::of(osm),
         })
     }
 }
@@ -520,13 +524,88 @@ impl WalkGraph {
         if pts.len() < 3 {
             return None;
         }
-        Some(
-            MultiPoint(pts).concave_hull_with_options(geo::concave_hull::ConcaveHullOptions {
-                concavity: 2.0,
-                length_threshold: 0.0,
-            }),
-        )
+        Some(valid_hull(MultiPoint(pts)))
     }
+}
+
+/// The concave hull of `pts` (concavity 2), made valid by construction: its zero-width
+/// spikes (a street walked out and back) removed, then grown by [`SERVICE_AREA_MARGIN_M`]
+/// with a polygon buffer, which resolves the remaining slivers and self-touching points into
+/// a proper area that rounding coordinates to 1e-6° on output cannot fold; the largest part
+/// is the area. The convex hull, always valid, is the last resort. Every service-area
+/// polygon written is OGC-valid.
+fn valid_hull(pts: MultiPoint<f64>) -> Polygon<f64> {
+    use geo::{Area, Buffer, ConvexHull, Validation};
+
+    let hull = pts.concave_hull_with_options(geo::concave_hull::ConcaveHullOptions {
+        concavity: 2.0,
+        length_threshold: 0.0,
+    });
+    // Bevelled joins: no arc vertices, so the outline keeps about the hull's vertex count.
+    let style = geo::algorithm::buffer::BufferStyle::new(SERVICE_AREA_MARGIN_M)
+        .line_join(geo::algorithm::buffer::LineJoin::Bevel);
+    let grown = without_spikes(&hull).buffer_with_style(style);
+    let largest = grown
+        .0
+        .into_iter()
+        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()));
+    match largest {
+        Some(p) if p.is_valid() && p.unsigned_area() > 0.0 => p,
+        _ => pts.convex_hull(),
+    }
+}
+
+/// Service-area polygons are grown by this margin, m (see `valid_hull`): for a map, not for
+/// coverage, which is decided per cell along the network.
+pub const SERVICE_AREA_MARGIN_M: f64 = 2.0;
+
+/// Whether the ring turns back on itself at `b` (coming from `a`, going to `c`): a
+/// zero-width spike, valid to some validators and a self-intersection to GEOS.
+pub fn is_spike(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
+    let (u, v) = ((b.x - a.x, b.y - a.y), (c.x - b.x, c.y - b.y));
+    let cross = u.0 * v.1 - u.1 * v.0;
+    let dot = u.0 * v.0 + u.1 * v.1;
+    let (lu, lv) = (
+        (u.0 * u.0 + u.1 * u.1).sqrt(),
+        (v.0 * v.0 + v.1 * v.1).sqrt(),
+    );
+    lu == 0.0 || lv == 0.0 || (dot < 0.0 && cross.abs() <= 1e-6 * lu * lv)
+}
+
+/// Whether the ring nearly turns back at `b`: a spike narrower than 1 % of its length, which
+/// rounding the coordinates on output could fold into a self-intersection.
+fn is_near_spike(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
+    let (u, v) = ((b.x - a.x, b.y - a.y), (c.x - b.x, c.y - b.y));
+    let cross = u.0 * v.1 - u.1 * v.0;
+    let dot = u.0 * v.0 + u.1 * v.1;
+    let (lu, lv) = (
+        (u.0 * u.0 + u.1 * u.1).sqrt(),
+        (v.0 * v.0 + v.1 * v.1).sqrt(),
+    );
+    is_spike(a, b, c) || (dot < 0.0 && cross.abs() <= 0.01 * lu * lv)
+}
+
+/// `p` with every spike (and repeated vertex) of its exterior removed, repeatedly.
+fn without_spikes(p: &Polygon<f64>) -> Polygon<f64> {
+    let mut ring: Vec<Coord<f64>> = p.exterior().0.clone();
+    ring.pop(); // open the closed ring
+    let mut changed = true;
+    while changed && ring.len() >= 3 {
+        changed = false;
+        let n = ring.len();
+        for k in 0..n {
+            let (a, b, c) = (ring[(k + n - 1) % n], ring[k], ring[(k + 1) % n]);
+            if is_near_spike(a, b, c) {
+                ring.remove(k);
+                changed = true;
+                break;
+            }
+        }
+    }
+    if let Some(&first) = ring.first() {
+        ring.push(first);
+    }
+    Polygon::new(geo::LineString(ring), vec![])
 }
 
 /// Connected components by union-find (path halving, union by size): O(n α(n)). Components

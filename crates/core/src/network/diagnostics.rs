@@ -1,0 +1,132 @@
+//! What the OSM data says about itself as a walking network, measured on the ways the tag
+//! rules admit: street length by `highway` value (a drive-only export has no footways), and
+//! way-node references missing from the extract (a clipped or broken file).
+
+use std::collections::BTreeMap;
+
+use geo::Coord;
+
+use super::{geodesic_m, walkable, OsmData};
+
+/// `highway` values mapped mostly for people on foot (with `service`, the walkable service
+/// ways: alleys, paths through estates), whose share of the walkable length tells a walking
+/// network from a drive-only export.
+pub const PEDESTRIAN_HIGHWAYS: [&str; 11] = [
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "living_street",
+    "track",
+    "bridleway",
+    "corridor",
+    "cycleway",
+    "service",
+    "elevator",
+];
+
+/// Below this share of pedestrian and service street length, the network looks drive-only.
+pub const DRIVE_ONLY_BELOW_SHARE: f64 = 0.05;
+
+/// Above this share of missing way-node references, the extract looks clipped or broken.
+pub const MISSING_REFS_ABOVE_SHARE: f64 = 0.01;
+
+/// A walkable way with node references missing from the extract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WayWithMissingNodes {
+    /// OSM way id.
+    pub id: i64,
+    /// References with no node in the file.
+    pub missing: usize,
+    /// The nodes that are there, WGS84 lon/lat degrees, in way order.
+    pub present_lon_lat: Vec<Coord<f64>>,
+}
+
+/// The walkable ways of an extract, profiled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkProfile {
+    /// Geodesic length of walkable ways per `highway` value, m (consecutive present nodes).
+    pub length_by_highway_m: BTreeMap<String, f64>,
+    /// Node references of walkable ways.
+    pub walkable_node_refs: usize,
+    /// Of them, with no node in the file.
+    pub missing_node_refs: usize,
+    /// The walkable ways with missing references, by id.
+    pub ways_with_missing_nodes: Vec<WayWithMissingNodes>,
+}
+
+impl NetworkProfile {
+    /// Profiles the walkable ways of `osm` (the rules of [`walkable::exclusion`]).
+    pub fn of(osm: &OsmData) -> NetworkProfile {
+        let mut p = NetworkProfile::default();
+        let mut ways: Vec<_> = osm.ways.iter().collect();
+        ways.sort_by_key(|w| w.id);
+        for way in ways {
+            if walkable::exclusion(&way.tags).is_some() {
+                continue;
+            }
+            let highway = way
+                .tags
+                .iter()
+                .find(|(k, _)| k == "highway")
+                .map_or("", |(_, v)| v.as_str());
+            let mut length = 0.0;
+            let mut prev: Option<Coord<f64>> = None;
+            let mut present = Vec::new();
+            let mut missing = 0;
+            for id in &way.nodes {
+                p.walkable_node_refs += 1;
+                match osm.nodes.get(id) {
+                    Some(&c) => {
+                        if let Some(q) = prev {
+                            length += geodesic_m(q, c);
+                        }
+                        prev = Some(c);
+                        present.push(c);
+                    }
+                    None => {
+                        missing += 1;
+                        prev = None;
+                    }
+                }
+            }
+            *p.length_by_highway_m
+                .entry(highway.to_string())
+                .or_default() += length;
+            if missing > 0 {
+                p.missing_node_refs += missing;
+                p.ways_with_missing_nodes.push(WayWithMissingNodes {
+                    id: way.id,
+                    missing,
+                    present_lon_lat: present,
+                });
+            }
+        }
+        p
+    }
+
+    /// Share of the walkable length on [`PEDESTRIAN_HIGHWAYS`] (`None` without length).
+    pub fn pedestrian_share(&self) -> Option<f64> {
+        let total: f64 = self.length_by_highway_m.values().sum();
+        let ped: f64 = self
+            .length_by_highway_m
+            .iter()
+            .filter(|(k, _)| PEDESTRIAN_HIGHWAYS.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum();
+        (total > 0.0).then(|| ped / total)
+    }
+
+    /// Share of walkable way-node references missing from the file (`None` without ways).
+    pub fn missing_share(&self) -> Option<f64> {
+        (self.walkable_node_refs > 0)
+            .then(|| self.missing_node_refs as f64 / self.walkable_node_refs as f64)
+    }
+
+    /// Whether the network looks drive-only (pedestrian share below
+    /// [`DRIVE_ONLY_BELOW_SHARE`]).
+    pub fn looks_drive_only(&self) -> bool {
+        self.pedestrian_share()
+            .is_some_and(|s| s < DRIVE_ONLY_BELOW_SHARE)
+    }
+}
