@@ -31,7 +31,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             a.projection.epsg(),
             a.projection.name()
         );
-        for (share, cov) in a.indicators.district.circles.iter().zip(&a.coverage.circles) {
+        for (share, cov) in a
+            .indicators
+            .district
+            .circles
+            .iter()
+            .zip(&a.coverage.circles)
+        {
             println!(
                 "{:<10} {:>6.0} m {:<13} {} of people aged {} (straight line {})",
                 share.circle,
@@ -45,7 +51,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("15-minute circle by sub-district (街镇):");
         for row in &a.indicators.subdistricts {
             let c = &row.circles[0];
-            println!("  {:<8} {:>7.0} aged 60+  {}", row.name, c.people, pct(c.share()));
+            println!(
+                "  {:<8} {:>7.0} aged 60+  {}",
+                row.name,
+                c.people,
+                pct(c.share())
+            );
         }
     })
 }

@@ -14,7 +14,9 @@ pub fn demo_proposal() -> Result<Proposal, Box<dyn std::error::Error>> {
     let inputs = district.inputs();
     let streets = StreetNetwork::from_osm(&district.streets, &projection(&plan, &inputs)?)?;
     let analysis = analyse(&plan, inputs, Some(&streets), &Silent)?;
-    analysis.proposal.ok_or_else(|| "the demo plan has [siting]".into())
+    analysis
+        .proposal
+        .ok_or_else(|| "the demo plan has [siting]".into())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,29 +18,62 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "proposal",
         &[
-            "model", "crs", "standards", "network", "study", "plan", "coverage", "indicators",
+            "model",
+            "crs",
+            "standards",
+            "network",
+            "study",
+            "plan",
+            "coverage",
+            "indicators",
             "siting",
         ],
     ),
     (
         "analysis",
         &[
-            "model", "crs", "standards", "network", "study", "plan", "coverage", "indicators",
-            "siting", "proposal",
+            "model",
+            "crs",
+            "standards",
+            "network",
+            "study",
+            "plan",
+            "coverage",
+            "indicators",
+            "siting",
+            "proposal",
         ],
     ),
     (
         "summary",
         &[
-            "model", "crs", "standards", "network", "study", "plan", "coverage", "indicators",
-            "siting", "proposal", "analysis",
+            "model",
+            "crs",
+            "standards",
+            "network",
+            "study",
+            "plan",
+            "coverage",
+            "indicators",
+            "siting",
+            "proposal",
+            "analysis",
         ],
     ),
     (
         "map",
         &[
-            "model", "crs", "standards", "network", "study", "plan", "coverage", "indicators",
-            "siting", "proposal", "analysis",
+            "model",
+            "crs",
+            "standards",
+            "network",
+            "study",
+            "plan",
+            "coverage",
+            "indicators",
+            "siting",
+            "proposal",
+            "analysis",
         ],
     ),
     ("demo", &["model", "crs", "network", "study", "plan"]),
@@ -86,9 +119,14 @@ fn core_modules_import_only_what_they_may() {
             .get(module.as_str())
             .unwrap_or_else(|| panic!("core module {module} is not in ARCHITECTURE.md's table"));
         for other in sources.keys().filter(|o| *o != module) {
-            let used = [format!("crate::{other}::"), format!("crate::{other}}}"), format!("crate::{other};"), format!("crate::{other},")]
-                .iter()
-                .any(|p| text.contains(p.as_str()));
+            let used = [
+                format!("crate::{other}::"),
+                format!("crate::{other}}}"),
+                format!("crate::{other};"),
+                format!("crate::{other},"),
+            ]
+            .iter()
+            .any(|p| text.contains(p.as_str()));
             assert!(
                 !used || may.contains(&other.as_str()),
                 "core module `{module}` imports `{other}`, which ARCHITECTURE.md does not allow"
@@ -101,7 +139,14 @@ fn core_modules_import_only_what_they_may() {
 fn the_core_neither_opens_files_nor_prints() {
     for (module, text) in sources() {
         for banned in [
-            "std::fs", "File::open", "File::create", "println!", "eprintln!", "print!(", "Instant::now", "SystemTime",
+            "std::fs",
+            "File::open",
+            "File::create",
+            "println!",
+            "eprintln!",
+            "print!(",
+            "Instant::now",
+            "SystemTime",
             "std::env",
         ] {
             assert!(

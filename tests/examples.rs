@@ -16,7 +16,13 @@ fn coverage_example_gives_the_demo_shares() {
             .district
             .circles
             .iter()
-            .map(|c| (c.circle.clone(), c.share().unwrap(), c.straight_line_share().unwrap()))
+            .map(|c| {
+                (
+                    c.circle.clone(),
+                    c.share().unwrap(),
+                    c.straight_line_share().unwrap(),
+                )
+            })
             .collect::<Vec<_>>()
     })
     .unwrap();
@@ -45,7 +51,11 @@ fn siting_example_proposes_the_demo_sites() {
     assert!(p.solution.gap < 1e-9, "gap {}", p.solution.gap);
     assert!((p.recheck.covered_weight - p.solution.objective).abs() < 1e-6);
     // The demo's figures (README): 100,494 → 217,423 people aged 60+ within 900 m.
-    assert!((p.covered_before - 100_494.0).abs() < 200.0, "{}", p.covered_before);
+    assert!(
+        (p.covered_before - 100_494.0).abs() < 200.0,
+        "{}",
+        p.covered_before
+    );
     assert!((p.recheck.covered_weight - 217_423.0).abs() < 500.0);
     // Marginal gains add up to the improvement.
     let gained: f64 = p.ranked.iter().map(|r| r.newly_covered).sum();
