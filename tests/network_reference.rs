@@ -1,6 +1,8 @@
 //! The walking network agrees with an independent reference (pyosmium + geographiclib +
-//! networkx, see tests/fixtures/osm_reference.py) on real OSM data: the same nodes, the same
-//! node pairs, and from each source the same set of nodes within 300 m and 800 m at the same
+//! networkx + shapely, see tests/fixtures/osm_reference.py, which applies the rule table of
+//! crates/core/src/network/walkable.rs on its own) on real OSM data: the same nodes, the same
+//! node pairs, the same links across pedestrian areas, missing node references and street
+//! length, and from each source the same set of nodes within 300 m and 800 m at the same
 //! distances. Fails, never skips, when the shared data is missing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,6 +36,20 @@ fn check(osm: &str, reference: &str, utm_lon_lat: (f64, f64)) {
         .map(|s| (s.a.min(s.b), s.a.max(s.b)))
         .collect();
     assert_eq!(pairs.len() as u64, r["node_pairs"].as_u64().unwrap());
+    // Each node pair is one segment, and the figures of the build agree.
+    assert_eq!(pairs.len(), g.segments.len());
+    assert_eq!(stats.segments, g.segments.len());
+    assert_eq!(stats.area_links as u64, r["area_links"].as_u64().unwrap());
+    assert_eq!(
+        stats.missing_node_refs as u64,
+        r["missing_node_refs"].as_u64().unwrap()
+    );
+    let total = r["total_length_m"].as_f64().unwrap();
+    assert!(
+        (stats.total_length_m - total).abs() < 1e-6 * total,
+        "total length: ours {} m, reference {total} m",
+        stats.total_length_m
+    );
     assert!(stats.ways_walkable > 0 && stats.total_length_m > 0.0);
 
     let index: HashMap<i64, u32> = g
@@ -99,4 +115,56 @@ fn shanghai_osm_xml_matches_networkx() {
         "tests/fixtures/shanghai_reference.json",
         (121.47, 31.23),
     );
+}
+
+/// Huangpu's ways run many stretches twice (A→B→A ways, ways sharing a stretch): the graph
+/// keeps each node pair once, which shortens the street total by a tenth and leaves every
+/// shortest walk as it was on the graph with every repeat kept.
+#[test]
+fn repeated_stretches_count_once_and_change_no_distance() {
+    use lifecircle::network::{geodesic_m, walkable, Segment};
+    let data = read_osm(&shared("osm-shanghai-huangpu-drive/shanghai.osm")).unwrap();
+    let proj = Projection::utm_for(121.47, 31.23).unwrap();
+    let (g, stats) = WalkGraph::from_osm(&data, &proj).unwrap();
+    let index: HashMap<i64, u32> = g
+        .osm_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i as u32))
+        .collect();
+    // Every consecutive node pair of every walkable way, repeats kept.
+    let mut all = Vec::new();
+    for way in &data.ways {
+        if walkable::exclusion(&way.tags).is_some() {
+            continue;
+        }
+        for w in way.nodes.windows(2) {
+            let (a, b) = (index[&w[0]], index[&w[1]]);
+            if a != b {
+                all.push(Segment {
+                    a,
+                    b,
+                    length_m: geodesic_m(data.nodes[&w[0]], data.nodes[&w[1]]),
+                });
+            }
+        }
+    }
+    let all_m: f64 = all.iter().map(|s| s.length_m).sum();
+    assert_eq!(all.len(), stats.segments + stats.repeated_segments);
+    assert_eq!((all.len(), stats.segments), (2845, 2580));
+    assert!((all_m / 1000.0 - 101.43).abs() < 0.01, "{all_m}");
+    assert!((stats.total_length_m / 1000.0 - 90.54).abs() < 0.01);
+    let repeated = WalkGraph::from_parts(g.osm_ids.clone(), g.lon_lat.clone(), g.xy_m.clone(), all);
+    let (mut s1, mut s2) = (g.scratch(), repeated.scratch());
+    for source in (0..g.node_count() as u32).step_by(97) {
+        let mut ours = BTreeMap::new();
+        g.bounded(&[(source, 0.0)], 1500.0, &mut s1, |n, d| {
+            ours.insert(n, d);
+        });
+        let mut theirs = BTreeMap::new();
+        repeated.bounded(&[(source, 0.0)], 1500.0, &mut s2, |n, d| {
+            theirs.insert(n, d);
+        });
+        assert_eq!(ours, theirs, "from node {source}");
+    }
 }

@@ -1,4 +1,5 @@
-//! The README's plan-file example is a valid plan.
+//! The README's plan-file example is a valid plan, its demo tables are the demo's, and its
+//! walking rules are the code's.
 
 use std::path::Path;
 
@@ -49,4 +50,30 @@ fn readme_shows_the_demo_tables() {
     for line in csv.trim_start_matches('\u{feff}').lines().take(4) {
         assert!(readme.contains(line), "README lacks the CSV line:\n{line}");
     }
+}
+
+/// The README's table of walking rules is the one in the module doc of
+/// `crates/core/src/network/walkable.rs`, row for row and in the same order.
+#[test]
+fn readme_states_the_walking_rules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let code = std::fs::read_to_string(root.join("crates/core/src/network/walkable.rs")).unwrap();
+    let table: Vec<&str> = code
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! "))
+        .filter(|l| l.starts_with('|'))
+        .collect();
+    assert!(table.len() >= 12, "the module doc has the rule table");
+    let start = readme
+        .find(table[0])
+        .expect("the README has the walking-rule table");
+    let readme_table: Vec<&str> = readme[start..]
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(
+        readme_table, table,
+        "README's walking rules differ from walkable.rs"
+    );
 }

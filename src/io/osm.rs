@@ -1,5 +1,7 @@
-//! OpenStreetMap input: `.osm.pbf` (osmpbf) and `.osm` XML (quick-xml), read into node
-//! positions and the ways that carry a `highway` tag.
+//! OpenStreetMap input: `.osm.pbf` (osmpbf) and `.osm` XML (quick-xml), plain or compressed
+//! (`.osm.bz2`, `.osm.gz`), read into node positions and the ways that carry a `highway`
+//! tag. A file cut short is an error naming it, never a smaller network: XML must close its
+//! root element, and a PBF's blobs must fill the file exactly.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -10,22 +12,31 @@ use quick_xml::events::{BytesStart, Event};
 use crate::io::ReadError;
 use crate::network::{OsmData, OsmWay};
 
-/// Reads an OSM file, PBF or XML by extension.
+/// Reads an OSM file by extension: `.pbf`, `.osm` / `.xml`, or those XML files compressed
+/// as `.bz2` or `.gz`.
 pub fn read_osm(path: &Path) -> Result<OsmData, ReadError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    let open = || {
+        std::fs::File::open(path).map_err(|e| ReadError::file(path, format!("cannot read: {e}")))
+    };
+    let xml = |stem: &str| stem.ends_with(".osm") || stem.ends_with(".xml");
     let data = if name.ends_with(".pbf") {
         read_pbf(path)?
-    } else if name.ends_with(".osm") || name.ends_with(".xml") {
-        let file = std::fs::File::open(path)
-            .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
-        read_xml(path, std::io::BufReader::new(file))?
+    } else if xml(&name) {
+        read_xml(path, std::io::BufReader::new(open()?))?
+    } else if name.strip_suffix(".bz2").is_some_and(xml) {
+        let decoder = bzip2::read::MultiBzDecoder::new(std::io::BufReader::new(open()?));
+        read_xml(path, std::io::BufReader::new(decoder))?
+    } else if name.strip_suffix(".gz").is_some_and(xml) {
+        let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(open()?));
+        read_xml(path, std::io::BufReader::new(decoder))?
     } else {
         return Err(ReadError::file(
             path,
-            "unknown OSM file type; expected .osm.pbf or .osm (XML); decompress .bz2/.gz first",
+            "unknown OSM file type; expected .osm.pbf, .osm (XML), .osm.bz2 or .osm.gz",
         ));
     };
     if data.ways.is_empty() {
@@ -37,8 +48,58 @@ pub fn read_osm(path: &Path) -> Result<OsmData, ReadError> {
     Ok(data)
 }
 
+/// Checks that the PBF's blobs fill the file exactly: each blob header names the size of
+/// its blob, so a file cut anywhere but between blobs ends before a blob does, and a file
+/// with a few bytes after its last blob (osmpbf reads 1–3 such bytes as the end) is corrupt.
+fn check_pbf_framing(path: &Path) -> Result<(), ReadError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?
+        .len();
+    let mut blobs = osmpbf::BlobReader::seekable_from_path(path)
+        .map_err(|e| ReadError::file(path, format!("cannot open as OSM PBF: {e}")))?;
+    let mut end = 0u64;
+    while let Some(next) = blobs.next_header_skip_blob() {
+        let (header, offset) = next.map_err(|e| {
+            ReadError::at(
+                path,
+                format!("byte {end}"),
+                None,
+                format!("corrupt or truncated OSM PBF: {e}"),
+            )
+        })?;
+        end = blobs
+            .seek_raw(std::io::SeekFrom::Current(0))
+            .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
+        if end > len {
+            return Err(ReadError::at(
+                path,
+                format!("byte {}", offset.map_or(0, |o| o.0)),
+                None,
+                format!(
+                    "truncated OSM PBF: its last blob ({} bytes of data) ends at byte {end}, \
+                     the file at byte {len}",
+                    header.get_blob_size()
+                ),
+            ));
+        }
+    }
+    if end != len {
+        return Err(ReadError::at(
+            path,
+            format!("byte {end}"),
+            None,
+            format!(
+                "truncated or corrupt OSM PBF: {} bytes after the last complete blob",
+                len - end
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn read_pbf(path: &Path) -> Result<OsmData, ReadError> {
     use osmpbf::{Element, ElementReader};
+    check_pbf_framing(path)?;
     let reader = ElementReader::from_path(path)
         .map_err(|e| ReadError::file(path, format!("cannot open as OSM PBF: {e}")))?;
     let mut data = OsmData::default();
@@ -118,21 +179,63 @@ fn number<T: std::str::FromStr>(
     })
 }
 
-/// Reads OSM XML from `input` (`path` names it in errors).
+/// Reads OSM XML from `input` (`path` names it in errors). The document must be complete:
+/// input that ends before its root element (`<osm>`) closes is an error, whether it was cut
+/// inside a tag or between elements.
 pub fn read_xml(path: &Path, input: impl BufRead) -> Result<OsmData, ReadError> {
     let mut reader = quick_xml::Reader::from_reader(input);
     let mut buf = Vec::new();
     let mut data = OsmData::default();
     let mut way: Option<OsmWay> = None;
+    // The elements open at this point, outermost first, and whether the root has closed.
+    let mut open: Vec<String> = Vec::new();
+    let mut root_closed = false;
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| {
-            ReadError::at(
+        let event = reader.read_event_into(&mut buf).map_err(|e| match &e {
+            // Reading failed, not parsing: for a compressed file, a cut or corrupt stream.
+            quick_xml::Error::Io(io) => ReadError::file(
+                path,
+                format!("cannot read (truncated or corrupt compressed file?): {io}"),
+            ),
+            _ => ReadError::at(
                 path,
                 format!("byte {}", reader.buffer_position()),
                 None,
-                format!("malformed XML: {e}"),
-            )
+                match &e {
+                    quick_xml::Error::Syntax(_) => format!("malformed or truncated XML: {e}"),
+                    _ => format!("malformed XML: {e}"),
+                },
+            ),
         })?;
+        match &event {
+            Event::Start(e) => {
+                if open.is_empty() && root_closed {
+                    return Err(ReadError::at(
+                        path,
+                        format!("byte {}", reader.buffer_position()),
+                        None,
+                        "malformed XML: a second root element",
+                    ));
+                }
+                open.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+            Event::End(_) => {
+                open.pop();
+                root_closed |= open.is_empty();
+            }
+            Event::Empty(_) if open.is_empty() => root_closed = true,
+            Event::Eof if !root_closed => {
+                let problem = match open.as_slice() {
+                    [] => "empty or truncated OSM XML: no root element".to_string(),
+                    [.., last] => format!(
+                        "truncated OSM XML: it ends inside <{last}>, before the root \
+                         element closes (no closing </osm>)"
+                    ),
+                };
+                return Err(ReadError::file(path, problem));
+            }
+            _ => {}
+        }
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => match e.name().as_ref() {
                 b"node" => {

@@ -185,7 +185,7 @@ pub fn analyse<'g>(
     let detour_factor = coverage::DEFAULT_DETOUR_FACTOR;
     let detours = context
         .as_ref()
-        .map(|ctx| coverage::detours(&study, &coverage, ctx, detour_factor))
+        .map(|ctx| coverage::detours(&coverage, ctx, detour_factor))
         .unwrap_or_default();
 
     let service_areas = context

@@ -369,19 +369,13 @@ pub struct Detour {
 /// [`DETOUR_MIN_EXTRA_M`] longer, so that snap offsets near a facility do not count), for
 /// every snapped cell and every kind measured along the network. A walk beyond the
 /// distance measured counts when `factor` × the straight line lies within it.
-pub fn detours(
-    study: &Study,
-    coverage: &Coverage,
-    net: &NetworkContext,
-    factor: f64,
-) -> Vec<Detour> {
+pub fn detours(coverage: &Coverage, net: &NetworkContext, factor: f64) -> Vec<Detour> {
     let mut out = Vec::new();
     for n in &coverage.nearest {
         let (Some(network), Some(cutoff)) = (&n.network_m, n.network_cutoff_m) else {
             continue;
         };
-        for i in 0..study.cells.len() {
-            let (s, d) = (n.straight_line_m[i], network[i]);
+        for (i, (&s, &d)) in n.straight_line_m.iter().zip(network).enumerate() {
             if net.cell_snaps[i].is_none() || !s.is_finite() || factor * s > cutoff {
                 continue;
             }

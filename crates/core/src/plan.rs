@@ -311,7 +311,7 @@ pub struct LayerSection {
     /// feature also `.gpkg`, `.shp`, `.fgb`, `.gdb` and other GDAL vector formats, and
     /// `.tif` population rasters.
     pub path: PathBuf,
-    /// CRS of the coordinates: WGS84, GCJ02, BD09 or EPSG:<code>. Default WGS84, or for GDAL
+    /// CRS of the coordinates: WGS84, GCJ02, BD09 or `EPSG:<code>`. Default WGS84, or for GDAL
     /// files the file's own CRS (a file without one needs it stated here).
     pub crs: Option<String>,
     /// GDAL files with several layers (GeoPackage, File GDB): the layer to read.

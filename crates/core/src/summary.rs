@@ -95,13 +95,13 @@ pub struct NetworkSummary {
     pub ways_walkable: usize,
     /// Ways left out, by rule.
     pub ways_excluded: BTreeMap<&'static str, usize>,
-    /// Node references with no node in the file.
+    /// Node references of walkable ways with no node in the file (each reference counts).
     pub missing_node_refs: usize,
     /// Graph nodes.
     pub nodes: usize,
-    /// Graph segments.
+    /// Graph segments (each node pair once).
     pub segments: usize,
-    /// Walkable street, km (2 decimals).
+    /// Walkable street, km (2 decimals): each stretch once, links across squares left out.
     pub total_length_km: f64,
     /// Connected pieces of the network.
     pub components: usize,

@@ -2,13 +2,14 @@
 //! onto it, bounded multi-source shortest paths, and service-area polygons.
 //!
 //! Nodes are OSM nodes of walkable ways (see [`walkable`] for the tag rules); every pair of
-//! consecutive nodes of a way is a segment whose length is the geodesic distance on the
-//! WGS84 ellipsoid (Karney's algorithm, `geo::Geodesic`), walkable both ways. The graph is
-//! stored as compressed adjacency (CSR). Points are snapped to the nearest segment in the
-//! analysis CRS; the snapping offset is added to the walk. Shortest paths run Dijkstra from
-//! each source with a cutoff, so only what lies within the cutoff is touched, one source per
-//! rayon task; per-node minima are combined with an atomic minimum, which is exact and does
-//! not depend on the thread count.
+//! consecutive nodes of a way, and every link across a walkable area, is a segment whose
+//! length is the geodesic distance on the WGS84 ellipsoid (Karney's algorithm,
+//! `geo::Geodesic`), walkable both ways; a node pair is one segment however many ways join
+//! it. The graph is stored as compressed adjacency (CSR). Points are snapped to the nearest
+//! segment in the analysis CRS; the snapping offset is added to the walk. Shortest paths run
+//! Dijkstra from each source with a cutoff, so only what lies within the cutoff is touched,
+//! one source per rayon task; per-node minima are combined with an atomic minimum, which is
+//! exact and does not depend on the thread count.
 
 pub mod diagnostics;
 pub mod segment_grid;
@@ -55,13 +56,21 @@ pub struct GraphStats {
     pub ways_walkable: usize,
     /// Ways left out, by rule.
     pub ways_excluded: BTreeMap<&'static str, usize>,
-    /// Node references of walkable ways with no node in the file (the way is cut there).
+    /// Node references of walkable ways with no node in the file (the way is cut there):
+    /// every reference counts, so a missing node referenced by two ways counts twice.
     pub missing_node_refs: usize,
     /// Graph nodes: distinct OSM nodes of the walkable ways.
     pub nodes: usize,
-    /// Graph segments: consecutive node pairs of the walkable ways.
+    /// Graph segments: distinct node pairs joined by a walkable way (consecutive nodes) or
+    /// by a link across a walkable area, each pair once.
     pub segments: usize,
-    /// Sum of the segments' geodesic lengths, m.
+    /// Of the segments, links across walkable areas ([`walkable::area_links`]).
+    pub area_links: usize,
+    /// Node pairs joined again after their first segment (a way running A→B→A, two ways
+    /// sharing a stretch), merged into that segment.
+    pub repeated_segments: usize,
+    /// Length of walkable street, m: the geodesic lengths of the segments along walkable
+    /// ways and area outlines, each node pair once; links across areas are not counted.
     pub total_length_m: f64,
 }
 
@@ -303,7 +312,13 @@ impl WalkGraph {
     }
 
     /// Builds the walkable graph from OSM data, projecting nodes with `p`. Ways are taken in
-    /// id order so node numbering is deterministic.
+    /// id order so node numbering is deterministic. Walkable ways give a segment per pair of
+    /// consecutive nodes; walkable areas give their outline and the straight links across
+    /// them of [`walkable::area_links`]. A node pair joined more than once (a way running
+    /// A→B→A, two ways sharing a stretch, a link along a footway) is one segment, of the
+    /// shortest length, so every stretch counts once in [`GraphStats::total_length_m`]
+    /// (parallel segments never change a shortest walk). Links across areas are segments
+    /// of the graph but not street, and stay out of that total.
     pub fn from_osm(osm: &OsmData, p: &Projection) -> Result<(WalkGraph, GraphStats), CrsError> {
         let mut stats = GraphStats {
             ways_read: osm.ways.len(),
@@ -314,35 +329,64 @@ impl WalkGraph {
         let mut index: HashMap<i64, u32> = HashMap::new();
         let mut osm_ids = Vec::new();
         let mut lon_lat = Vec::new();
-        let mut segments = Vec::new();
-        for way in ways {
-            if let Some(reason) = walkable::exclusion(&way.tags) {
-                *stats.ways_excluded.entry(reason).or_default() += 1;
-                continue;
-            }
+        // Per node: how many walkable ways it belongs to, and the last of them (by position).
+        let mut way_count: Vec<u32> = Vec::new();
+        let mut last_way: Vec<usize> = Vec::new();
+        let mut segments = Segments::default();
+        // Closed outlines of walkable areas with every node present: their nodes, in order.
+        let mut areas: Vec<Vec<u32>> = Vec::new();
+        for (w, way) in ways.iter().enumerate() {
+            let walk = match walkable::classify(&way.tags) {
+                Ok(walk) => walk,
+                Err(reason) => {
+                    *stats.ways_excluded.entry(reason).or_default() += 1;
+                    continue;
+                }
+            };
             stats.ways_walkable += 1;
             let mut prev: Option<(u32, Coord<f64>)> = None;
+            let mut complete = true;
+            let mut ring = Vec::new();
             for id in &way.nodes {
                 let Some(&c) = osm.nodes.get(id) else {
                     stats.missing_node_refs += 1;
+                    complete = false;
                     prev = None;
                     continue;
                 };
                 let k = *index.entry(*id).or_insert_with(|| {
                     osm_ids.push(*id);
                     lon_lat.push(c);
+                    way_count.push(0);
+                    last_way.push(usize::MAX);
                     (osm_ids.len() - 1) as u32
                 });
+                if last_way[k as usize] != w {
+                    last_way[k as usize] = w;
+                    way_count[k as usize] += 1;
+                }
                 if let Some((pk, pc)) = prev {
-                    if pk != k {
-                        segments.push(Segment {
-                            a: pk,
-                            b: k,
-                            length_m: geodesic_m(pc, c),
-                        });
-                    }
+                    segments.add(pk, k, geodesic_m(pc, c));
                 }
                 prev = Some((k, c));
+                ring.push(k);
+            }
+            let closed = way.nodes.len() >= 4 && way.nodes.first() == way.nodes.last();
+            if walk == walkable::Walk::Area && complete && closed {
+                ring.pop();
+                areas.push(ring);
+            }
+        }
+        // Street length: the ways and area outlines (links across areas are not street).
+        stats.total_length_m = segments.list.iter().map(|s| s.length_m).sum();
+        for ring in &areas {
+            let coords: Vec<Coord<f64>> = ring.iter().map(|&k| lon_lat[k as usize]).collect();
+            let shared: Vec<bool> = ring.iter().map(|&k| way_count[k as usize] > 1).collect();
+            for (i, j) in walkable::area_links(&coords, &shared) {
+                let (a, b) = (ring[i], ring[j]);
+                if segments.add(a, b, geodesic_m(coords[i], coords[j])) {
+                    stats.area_links += 1;
+                }
             }
         }
         let xy_m = lon_lat
@@ -350,10 +394,10 @@ impl WalkGraph {
             .map(|c: &Coord<f64>| p.from_wgs84(c.x, c.y).map(|(x, y)| Coord { x, y }))
             .collect::<Result<Vec<_>, _>>()?;
         stats.nodes = osm_ids.len();
-        stats.segments = segments.len();
-        stats.total_length_m = segments.iter().map(|s| s.length_m).sum();
+        stats.segments = segments.list.len();
+        stats.repeated_segments = segments.repeated;
         Ok((
-            WalkGraph::from_parts(osm_ids, lon_lat, xy_m, segments),
+            WalkGraph::from_parts(osm_ids, lon_lat, xy_m, segments.list),
             stats,
         ))
     }
@@ -652,6 +696,36 @@ fn connected_components(n: usize, segments: &[Segment]) -> (Vec<u32>, Vec<Compon
         components[node_component[s.a as usize] as usize].length_m += s.length_m;
     }
     (node_component, components)
+}
+
+/// Segments keyed by their (undirected) node pair: each pair once, at its shortest length.
+#[derive(Default)]
+struct Segments {
+    list: Vec<Segment>,
+    by_pair: HashMap<(u32, u32), usize>,
+    repeated: usize,
+}
+
+impl Segments {
+    /// Adds the segment a–b, or shortens the one already there. True when it is new.
+    fn add(&mut self, a: u32, b: u32, length_m: f64) -> bool {
+        if a == b {
+            return false;
+        }
+        match self.by_pair.entry((a.min(b), a.max(b))) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let s = &mut self.list[*e.get()];
+                s.length_m = s.length_m.min(length_m);
+                self.repeated += 1;
+                false
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.list.len());
+                self.list.push(Segment { a, b, length_m });
+                true
+            }
+        }
+    }
 }
 
 /// Reusable Dijkstra state: distances reset after each run, only for touched nodes.
