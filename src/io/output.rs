@@ -168,6 +168,22 @@ fn polygon_rings(p: &Polygon<f64>) -> Value {
     Value::Array(rings)
 }
 
+/// GeoJSON geometry of a line (WGS84 lon/lat), a Point when it has one position.
+pub fn line_json(coords: &[Coord<f64>]) -> Value {
+    if coords.len() == 1 {
+        return point_json(coords[0]);
+    }
+    json!({"type": "LineString", "coordinates": coords.iter().map(|c| position(*c)).collect::<Vec<_>>()})
+}
+
+/// GeoJSON geometry of several lines (WGS84 lon/lat).
+pub fn multiline_json(lines: &[Vec<Coord<f64>>]) -> Value {
+    json!({"type": "MultiLineString", "coordinates": lines
+        .iter()
+        .map(|l| l.iter().map(|c| position(*c)).collect::<Vec<_>>())
+        .collect::<Vec<_>>()})
+}
+
 /// GeoJSON geometry of a polygon, RFC 7946 winding.
 pub fn polygon_json(p: &Polygon<f64>) -> Value {
     json!({"type": "Polygon", "coordinates": polygon_rings(p)})

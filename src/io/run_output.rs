@@ -132,6 +132,7 @@ pub fn write_run(
     w.file("indicators.md", |p| write_text(p, &to_markdown(&tables)))?;
     if a.network.is_some() {
         w.file("service_areas.geojson", |p| write_service_areas(p, plan, a))?;
+        w.file("network_issues.geojson", |p| write_network_issues(p, a))?;
     }
     let after_tables = match &a.proposal {
         Some(proposal) => Some(write_proposal(&mut w, plan, a, proposal)?),
@@ -245,6 +246,108 @@ fn write_service_areas(path: &Path, plan: &Plan, a: &Analysis) -> std::io::Resul
             ("radius_m".into(), Field::Num(c.radius_m(), 1)),
         ];
         features.push((polygon_json(&polygon), record));
+    }
+    write_feature_collection(path, features.into_iter())
+}
+
+/// What a planner should look at in the street network, one layer with an `issue` field:
+/// `island` (the streets of each piece cut off from the main network, never snapped to),
+/// `moved_off_island` and `not_snapped` (cells and facilities), `detour` (cells walking
+/// more than the detour factor × the straight line to a kind), `way_missing_nodes` (the
+/// present nodes of walkable ways whose other nodes are missing from the extract).
+fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
+    let Some(ctx) = &a.network else {
+        return write_feature_collection(path, std::iter::empty());
+    };
+    let g = ctx.graph;
+    let mut features: Vec<(serde_json::Value, Record)> = Vec::new();
+    let text = |s: &str| Field::Text(s.to_string());
+    // Islands: their segments, grouped by component.
+    let mut lines: Vec<Vec<Vec<geo::Coord<f64>>>> = vec![Vec::new(); ctx.islands.len()];
+    for s in &g.segments {
+        let k = g.component_of(s.a) as usize;
+        if ctx.islands[k] {
+            lines[k].push(vec![g.lon_lat[s.a as usize], g.lon_lat[s.b as usize]]);
+        }
+    }
+    for (k, l) in lines.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let c = g.components()[k];
+        features.push((
+            crate::io::output::multiline_json(l),
+            vec![
+                ("issue".into(), text("island")),
+                ("component".into(), Field::Num(k as f64, 0)),
+                ("nodes".into(), Field::Num(c.nodes as f64, 0)),
+                ("length_m".into(), Field::Num(c.length_m, 1)),
+            ],
+        ));
+    }
+    let point = |issue: &str, layer: &str, id: &str, lon_lat, residents: Option<f64>| {
+        let mut r: Record = vec![
+            ("issue".into(), text(issue)),
+            ("layer".into(), text(layer)),
+            ("id".into(), text(id)),
+        ];
+        if let Some(x) = residents {
+            r.push(("residents".into(), Field::Num(x, 1)));
+        }
+        (point_json(lon_lat), r)
+    };
+    for (i, c) in a.study.cells.iter().enumerate() {
+        let issue = match (ctx.cell_snaps[i].is_some(), ctx.cell_near_island[i]) {
+            (false, _) => "not_snapped",
+            (true, true) => "moved_off_island",
+            _ => continue,
+        };
+        features.push(point(
+            issue,
+            "cell",
+            &c.id,
+            c.location.lon_lat,
+            Some(c.counts.residents),
+        ));
+    }
+    for (j, f) in a.study.facilities.iter().enumerate() {
+        let issue = match (ctx.facility_snaps[j].is_some(), ctx.facility_near_island[j]) {
+            (false, _) => "not_snapped",
+            (true, true) => "moved_off_island",
+            _ => continue,
+        };
+        features.push(point(issue, "facility", &f.id, f.location.lon_lat, None));
+    }
+    for d in &a.detours {
+        let c = &a.study.cells[d.cell];
+        features.push((
+            point_json(c.location.lon_lat),
+            vec![
+                ("issue".into(), text("detour")),
+                ("layer".into(), text("cell")),
+                ("id".into(), text(&c.id)),
+                ("kind".into(), text(d.kind.id())),
+                ("straight_line_m".into(), Field::Num(d.straight_line_m, 1)),
+                ("network_m".into(), Field::Num(d.network_m, 1)),
+                (
+                    "ratio".into(),
+                    Field::Num(d.network_m / d.straight_line_m, 2),
+                ),
+            ],
+        ));
+    }
+    for way in a
+        .network_profile
+        .map_or(&[][..], |p| &p.ways_with_missing_nodes[..])
+    {
+        if way.present_lon_lat.is_empty() {
+            continue;
+        }
+        features.push((
+            crate::io::output::line_json(&way.present_lon_lat),
+            vec![
+                ("issue".into(), text("way_missing_nodes")),
+                ("way_id".into(), Field::Num(way.id as f64, 0)),
+                ("missing".into(), Field::Num(way.missing as f64, 0)),
+            ],
+        ));
     }
     write_feature_collection(path, features.into_iter())
 }
