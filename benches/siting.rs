@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use lifecircle::coverage::catchments_straight_line;
-use lifecircle::siting::{solve, Model, Problem};
+use lifecircle::siting::{solve, Model, Problem, SideConstraints};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -34,22 +34,18 @@ fn main() {
     let catchments = catchments_straight_line(&cells, &sites, 1000.0);
     let pairs_s = t.elapsed().as_secs_f64();
     let m = sites.len();
-    let problem = Problem {
-        existing_m: vec![f64::INFINITY; cells.len()],
+    let problem = Problem::new(
         weights,
-        pairs: catchments
+        vec![f64::INFINITY; cells.len()],
+        catchments
             .per_source
             .iter()
             .map(|v| v.iter().map(|&(i, d)| (i, f64::from(d))).collect())
             .collect(),
-        reach_m: 1000.0,
-        groups: vec![None; m],
-        min_per_group: vec![],
-        max_per_group: vec![],
-        forced: vec![false; m],
-        excluded: vec![false; m],
-        capacities: None,
-    };
+        1000.0,
+        SideConstraints::none(m),
+    )
+    .expect("a well-formed instance");
     // Root Lagrangian bound only, then with a branch and bound of up to 60 nodes.
     for node_limit in [0, 60] {
         let t = Instant::now();

@@ -14,7 +14,7 @@ fn readme_plan_example_parses() {
     let plan = Plan::parse(&readme[start..end], Path::new("/study/plan.toml")).unwrap();
     assert_eq!(plan.circles.len(), 1);
     assert_eq!(plan.circles[0].radius_m(), 900.0);
-    assert_eq!(plan.facilities.layer.field("kind"), Some("类型"));
+    assert_eq!(plan.facilities.fields.kind.column(), Some("类型"));
     assert_eq!(plan.standards.preset, "xuhui-2025");
 }
 

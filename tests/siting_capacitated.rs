@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use lifecircle::siting::capacitated::{self, Goal};
-use lifecircle::siting::{evaluate, solve, Model, Problem};
+use lifecircle::siting::{evaluate, solve, Model, Problem, SideConstraints};
 
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -43,18 +43,17 @@ fn sf(reach_m: f64, capacity: Option<f64>) -> Problem {
         p.sort_by_key(|x| x.0);
     }
     let m = stores.len();
-    Problem {
-        weights: tracts.values().copied().collect(),
-        existing_m: vec![f64::INFINITY; tracts.len()],
+    Problem::new(
+        tracts.values().copied().collect(),
+        vec![f64::INFINITY; tracts.len()],
         pairs,
         reach_m,
-        groups: vec![None; m],
-        min_per_group: vec![],
-        max_per_group: vec![],
-        forced: vec![false; m],
-        excluded: vec![false; m],
-        capacities: capacity.map(|c| vec![c; m]),
-    }
+        SideConstraints {
+            capacities: capacity.map(|c| vec![c; m]),
+            ..SideConstraints::none(m)
+        },
+    )
+    .unwrap()
 }
 
 #[test]

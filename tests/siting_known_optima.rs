@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lifecircle::siting::{evaluate, solve, Model, Problem};
+use lifecircle::siting::{evaluate, solve, Model, Problem, SideConstraints};
 
 fn shared(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,18 +16,15 @@ fn shared(rel: &str) -> PathBuf {
 
 fn problem(weights: Vec<f64>, pairs: Vec<Vec<(u32, f64)>>, reach_m: f64) -> Problem {
     let m = pairs.len();
-    Problem {
-        existing_m: vec![f64::INFINITY; weights.len()],
+    let n = weights.len();
+    Problem::new(
         weights,
+        vec![f64::INFINITY; n],
         pairs,
         reach_m,
-        groups: vec![None; m],
-        min_per_group: vec![],
-        max_per_group: vec![],
-        forced: vec![false; m],
-        excluded: vec![false; m],
-        capacities: None,
-    }
+        SideConstraints::none(m),
+    )
+    .unwrap()
 }
 
 /// OR-Library pmedN: every vertex a client (weight 1) and a candidate; costs are shortest

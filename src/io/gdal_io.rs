@@ -214,11 +214,11 @@ pub fn read_vector(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
     ))
 }
 
-/// Reads a population raster: one row per pixel whose first band (residents, unless the
-/// plan maps it elsewhere) is positive and not no-data, with each band's value under the
-/// band's description (else `band_<n>`), an `id` of `r<row>c<col>`, and the pixel's
-/// outline as geometry.
-pub fn read_raster(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
+/// Reads a population raster: one row per pixel whose residents band (the band described
+/// `residents_band`, the plan's residents field; else the first) is positive and not
+/// no-data, with each band's value under the band's description (else `band_<n>`), an `id`
+/// of `r<row>c<col>`, and the pixel's outline as geometry.
+pub fn read_raster(layer: &Layer, residents_band: &str) -> Result<(Table, FileCrs), ReadError> {
     let path = &layer.path;
     let ds = Dataset::open_ex(
         path,
@@ -250,11 +250,7 @@ pub fn read_raster(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
     if bands.is_empty() {
         return Err(ReadError::file(path, "the raster has no bands"));
     }
-    let residents_column = layer.field("residents").unwrap_or("residents");
-    let first = names
-        .iter()
-        .position(|n| n == residents_column)
-        .unwrap_or(0);
+    let first = names.iter().position(|n| n == residents_band).unwrap_or(0);
     let transform = transform_from(layer, ds.spatial_ref().ok().as_ref())?;
     let at = |c: f64, r: f64| Coord {
         x: gt[0] + c * gt[1] + r * gt[2],

@@ -9,12 +9,37 @@ use geo::{Centroid, Coord, Geometry, MapCoords, MultiPolygon, Point};
 use crate::crs::{geographic_to_wgs84, InputCrs, Projection};
 use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
 use crate::model::{Capacity, Counts, FacilityKind};
-use crate::plan::{FacilityLayer, Layer, Plan, PopulationGeometry, PopulationLayer, UnknownKinds};
+use crate::plan::{
+    AreaLayer, CandidateLayer, FacilityLayer, FieldName, Layer, Plan, PopulationGeometry,
+    PopulationLayer, UnknownKinds,
+};
 use crate::study::{AreaRecord, FacilityRecord, Inputs, PopulationRecord};
 pub use crate::study::{CandidateRecord, Skipped};
 
+/// The columns a layer's rows are located by.
+#[derive(Clone, Copy)]
+struct Coords<'a> {
+    /// CSV longitude / x and latitude / y (`None`: the layer has no such fields).
+    lon: Option<&'a FieldName>,
+    lat: Option<&'a FieldName>,
+    /// The band of a population raster holding the residents.
+    #[cfg_attr(not(feature = "gdal"), allow(dead_code))]
+    raster_residents: &'a str,
+}
+
+impl<'a> Coords<'a> {
+    /// Located by `lon` and `lat` (in a CSV); a raster's residents in band `residents`.
+    fn lon_lat(lon: &'a FieldName, lat: &'a FieldName) -> Coords<'a> {
+        Coords {
+            lon: Some(lon),
+            lat: Some(lat),
+            raster_residents: "residents",
+        }
+    }
+}
+
 /// Reads the table of a layer; for CSV, geometry comes from the lon/lat (or x/y) columns.
-fn read_table(layer: &Layer) -> Result<Table, ReadError> {
+fn read_table(layer: &Layer, coords: Coords) -> Result<Table, ReadError> {
     let mut table = match Format::of(&layer.path)? {
         Format::Csv => csv_table::read(&layer.path, layer.encoding, layer.delimiter)?,
         Format::GeoJson => geojson_table::read(&layer.path)?,
@@ -23,7 +48,10 @@ fn read_table(layer: &Layer) -> Result<Table, ReadError> {
         }
     };
     if table.columns.is_some() {
-        let (Some(lon), Some(lat)) = (layer.field("lon"), layer.field("lat")) else {
+        let (Some(lon), Some(lat)) = (
+            coords.lon.and_then(FieldName::column),
+            coords.lat.and_then(FieldName::column),
+        ) else {
             return Err(ReadError::file(
                 &layer.path,
                 "a CSV layer needs lon and lat fields for its coordinates",
@@ -111,13 +139,13 @@ struct Located {
     geometries: Vec<Geometry<f64>>,
 }
 
-fn read_located(layer: &Layer) -> Result<Located, ReadError> {
+fn read_located(layer: &Layer, coords: Coords) -> Result<Located, ReadError> {
     #[cfg(feature = "gdal")]
     {
         use crate::io::gdal_io::{read_raster, read_vector, FileCrs};
         let read = match Format::of(&layer.path)? {
             Format::GdalVector => Some(read_vector(layer)?),
-            Format::GdalRaster => Some(read_raster(layer)?),
+            Format::GdalRaster => Some(read_raster(layer, coords.raster_residents)?),
             _ => None,
         };
         if let Some((table, FileCrs::Transformed)) = read {
@@ -151,7 +179,7 @@ fn read_located(layer: &Layer) -> Result<Located, ReadError> {
             return located_in_stated_crs(layer, table);
         }
     }
-    let table = read_table(layer)?;
+    let table = read_table(layer, coords)?;
     located_in_stated_crs(layer, table)
 }
 
@@ -184,11 +212,11 @@ fn located_in_stated_crs(layer: &Layer, table: Table) -> Result<Located, ReadErr
 
 /// The id of a row: the id field's value, or the row's location when the plan names no
 /// id field. Ids must be unique within the layer.
-fn ids(layer: &Layer, table: &Table) -> Result<Vec<String>, ReadError> {
+fn ids(id_field: &FieldName, table: &Table) -> Result<Vec<String>, ReadError> {
     let mut seen: HashMap<String, &str> = HashMap::new();
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let id = match layer.field("id") {
+        let id = match id_field.column() {
             Some(f) => table.text(row, f)?.to_string(),
             None => row.location.clone(),
         };
@@ -196,7 +224,7 @@ fn ids(layer: &Layer, table: &Table) -> Result<Vec<String>, ReadError> {
             return Err(ReadError::at(
                 &table.file,
                 &row.location,
-                layer.field("id"),
+                id_field.column(),
                 format!("duplicate id '{id}' (first used at {first}); ids must be unique"),
             ));
         }
@@ -205,11 +233,11 @@ fn ids(layer: &Layer, table: &Table) -> Result<Vec<String>, ReadError> {
     Ok(out)
 }
 
-/// Checks that the columns of `required` logical fields exist.
-fn require_columns(layer: &Layer, table: &Table, required: &[&str]) -> Result<(), ReadError> {
-    for l in required {
-        if let Some(f) = layer.field(l) {
-            table.require_column(f, l)?;
+/// Checks that the columns of `required` fields (logical name, field) exist.
+fn require_columns(table: &Table, required: &[(&str, &FieldName)]) -> Result<(), ReadError> {
+    for (logical, field) in required {
+        if let Some(f) = field.column() {
+            table.require_column(f, logical)?;
         }
     }
     Ok(())
@@ -218,50 +246,59 @@ fn require_columns(layer: &Layer, table: &Table, required: &[&str]) -> Result<()
 /// The column of an optional logical field: `None` when the plan says the data has none,
 /// or when the default name is absent from a CSV header. A name the plan gives explicitly
 /// must exist.
-fn optional_field<'l>(
-    layer: &'l Layer,
+fn optional_field<'f>(
     table: &Table,
     logical: &str,
-) -> Result<Option<&'l str>, ReadError> {
-    match layer.field(logical) {
+    field: &'f FieldName,
+) -> Result<Option<&'f str>, ReadError> {
+    match field.column() {
         Some(f) if table.has_column(f) => Ok(Some(f)),
-        Some(f) if layer.is_explicit(logical) => table.require_column(f, logical).map(|()| None),
+        Some(f) if field.is_explicit() => table.require_column(f, logical).map(|()| None),
         _ => Ok(None),
     }
 }
 
 /// Reads the population layer.
 pub fn read_population(spec: &PopulationLayer) -> Result<Vec<PopulationRecord>, ReadError> {
-    let layer = &spec.layer;
-    let located = read_located(layer)?;
+    let f = &spec.fields;
+    let coords = Coords {
+        raster_residents: f.residents.column().unwrap_or("residents"),
+        ..Coords::lon_lat(&f.lon, &f.lat)
+    };
+    let located = read_located(&spec.layer, coords)?;
     let table = &located.table;
     require_columns(
-        layer,
         table,
-        &["id", "residents", "aged_60", "aged_65", "aged_80"],
+        &[
+            ("id", &f.id),
+            ("residents", &f.residents),
+            ("aged_60", &f.aged_60),
+            ("aged_65", &f.aged_65),
+            ("aged_80", &f.aged_80),
+        ],
     )?;
-    let ids = ids(layer, table)?;
+    let ids = ids(&f.id, table)?;
     let mut out = Vec::with_capacity(table.rows.len());
     for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
-        let count = |logical: &str| -> Result<f64, ReadError> {
-            match layer.field(logical) {
-                Some(f) => Ok(table.number(row, f, true)?.unwrap_or(0.0)),
+        let count = |field: &FieldName| -> Result<f64, ReadError> {
+            match field.column() {
+                Some(c) => Ok(table.number(row, c, true)?.unwrap_or(0.0)),
                 None => Ok(0.0),
             }
         };
         let counts = Counts {
-            residents: count("residents")?,
-            aged_60: count("aged_60")?,
-            aged_65: count("aged_65")?,
-            aged_80: count("aged_80")?,
+            residents: count(&f.residents)?,
+            aged_60: count(&f.aged_60)?,
+            aged_65: count(&f.aged_65)?,
+            aged_80: count(&f.aged_80)?,
         };
         let nested = [
-            ("aged_60", counts.aged_60, "residents", counts.residents),
-            ("aged_65", counts.aged_65, "aged_60", counts.aged_60),
-            ("aged_80", counts.aged_80, "aged_65", counts.aged_65),
+            (&f.aged_60, counts.aged_60, &f.residents, counts.residents),
+            (&f.aged_65, counts.aged_65, &f.aged_60, counts.aged_60),
+            (&f.aged_80, counts.aged_80, &f.aged_65, counts.aged_65),
         ];
         for (band, v, outer, outer_v) in nested {
-            if let (Some(bf), Some(of)) = (layer.field(band), layer.field(outer)) {
+            if let (Some(bf), Some(of)) = (band.column(), outer.column()) {
                 if v > outer_v * (1.0 + 1e-9) {
                     return Err(ReadError::at(
                         &table.file,
@@ -321,26 +358,21 @@ pub fn kind_of(label: &str, plan_labels: &BTreeMap<String, FacilityKind>) -> Opt
 /// Reads the facility layer; unknown labels are an error listing them all, or (with
 /// `unknown_kinds = "skip"`) are left out and returned in [`Skipped`].
 pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Skipped), ReadError> {
-    let layer = &spec.layer;
-    let located = read_located(layer)?;
+    let f = &spec.fields;
+    let located = read_located(&spec.layer, Coords::lon_lat(&f.lon, &f.lat))?;
     let table = &located.table;
-    require_columns(layer, table, &["id", "kind"])?;
-    let mut optional = HashMap::new();
-    for logical in [
-        "name",
-        "floor_area_m2",
-        "beds",
-        "nursing_beds",
-        "meals_per_day",
-        "day_places",
-        "basic_beds",
-        "social_workers",
-        "subdistrict",
-    ] {
-        optional.insert(logical, optional_field(layer, table, logical)?);
-    }
-    let ids = ids(layer, table)?;
-    let kind_field = layer.field("kind").unwrap_or("type");
+    require_columns(table, &[("id", &f.id), ("kind", &f.kind)])?;
+    let name_col = optional_field(table, "name", &f.name)?;
+    let floor_area_col = optional_field(table, "floor_area_m2", &f.floor_area_m2)?;
+    let beds_col = optional_field(table, "beds", &f.beds)?;
+    let nursing_beds_col = optional_field(table, "nursing_beds", &f.nursing_beds)?;
+    let meals_col = optional_field(table, "meals_per_day", &f.meals_per_day)?;
+    let day_places_col = optional_field(table, "day_places", &f.day_places)?;
+    let basic_beds_col = optional_field(table, "basic_beds", &f.basic_beds)?;
+    let social_workers_col = optional_field(table, "social_workers", &f.social_workers)?;
+    let subdistrict_col = optional_field(table, "subdistrict", &f.subdistrict)?;
+    let ids = ids(&f.id, table)?;
+    let kind_field = f.kind.column().unwrap_or("type");
     let mut skipped = Skipped::default();
     let mut out = Vec::with_capacity(table.rows.len());
     for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
@@ -353,8 +385,8 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
                 .push(row.location.clone());
             continue;
         };
-        let number = |logical: &str| match optional[logical] {
-            Some(f) => table.number(row, f, false),
+        let number = |column: Option<&str>| match column {
+            Some(c) => table.number(row, c, false),
             None => Ok(None),
         };
         let lon_lat = match &geometry {
@@ -379,22 +411,25 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
                 ))
             }
         };
-        let beds = number("beds")?;
-        let nursing_beds = number("nursing_beds")?;
-        for part in ["nursing_beds", "basic_beds"] {
-            if let (Some(b), Some(n)) = (beds, number(part)?) {
+        let beds = number(beds_col)?;
+        let nursing_beds = number(nursing_beds_col)?;
+        for (part, column) in [
+            ("nursing beds", nursing_beds_col),
+            ("basic beds", basic_beds_col),
+        ] {
+            if let (Some(b), Some(n)) = (beds, number(column)?) {
                 if n > b {
                     return Err(ReadError::at(
                         &table.file,
                         &row.location,
-                        optional[part],
-                        format!("{n} {} exceed the {b} beds", part.replace('_', " ")),
+                        column,
+                        format!("{n} {part} exceed the {b} beds"),
                     ));
                 }
             }
         }
         out.push(FacilityRecord {
-            name: optional["name"]
+            name: name_col
                 .and_then(|f| row.text(f))
                 .unwrap_or(&id)
                 .to_string(),
@@ -403,15 +438,15 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
             kind,
             lon_lat,
             capacity: Capacity {
-                floor_area_m2: number("floor_area_m2")?,
+                floor_area_m2: number(floor_area_col)?,
                 beds,
                 nursing_beds,
-                meals_per_day: number("meals_per_day")?,
-                day_places: number("day_places")?,
-                basic_beds: number("basic_beds")?,
-                social_workers: number("social_workers")?,
+                meals_per_day: number(meals_col)?,
+                day_places: number(day_places_col)?,
+                basic_beds: number(basic_beds_col)?,
+                social_workers: number(social_workers_col)?,
             },
-            subdistrict_name: optional["subdistrict"]
+            subdistrict_name: subdistrict_col
                 .and_then(|f| row.text(f))
                 .map(str::to_string),
             origin: format!("{}: {}", table.file.display(), row.location),
@@ -439,13 +474,19 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
 }
 
 /// Reads an area layer (sub-districts or committees): polygons with id, name, parent.
-pub fn read_areas(layer: &Layer) -> Result<Vec<AreaRecord>, ReadError> {
-    let located = read_located(layer)?;
+pub fn read_areas(spec: &AreaLayer) -> Result<Vec<AreaRecord>, ReadError> {
+    let f = &spec.fields;
+    let coords = Coords {
+        lon: None,
+        lat: None,
+        raster_residents: "residents",
+    };
+    let located = read_located(&spec.layer, coords)?;
     let table = &located.table;
-    require_columns(layer, table, &["id"])?;
-    let name_field = optional_field(layer, table, "name")?;
-    let parent_field = optional_field(layer, table, "parent")?;
-    let ids = ids(layer, table)?;
+    require_columns(table, &[("id", &f.id)])?;
+    let name_field = optional_field(table, "name", &f.name)?;
+    let parent_field = optional_field(table, "parent", &f.parent)?;
+    let ids = ids(&f.id, table)?;
     let mut out = Vec::with_capacity(table.rows.len());
     for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
         let boundary = match geometry {
@@ -501,12 +542,13 @@ pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
 
 /// Reads a candidate-site layer: points with an id (and optionally a capacity), converted
 /// to WGS84.
-pub fn read_candidates(layer: &Layer) -> Result<Vec<CandidateRecord>, ReadError> {
-    let located = read_located(layer)?;
+pub fn read_candidates(spec: &CandidateLayer) -> Result<Vec<CandidateRecord>, ReadError> {
+    let f = &spec.fields;
+    let located = read_located(&spec.layer, Coords::lon_lat(&f.lon, &f.lat))?;
     let table = &located.table;
-    require_columns(layer, table, &["id"])?;
-    let ids = ids(layer, table)?;
-    let capacity_field = optional_field(layer, table, "capacity")?;
+    require_columns(table, &[("id", &f.id)])?;
+    let ids = ids(&f.id, table)?;
+    let capacity_field = optional_field(table, "capacity", &f.capacity)?;
     table
         .rows
         .iter()

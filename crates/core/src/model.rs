@@ -19,6 +19,7 @@ pub struct Location {
 
 /// Age bands the plans count elderly by. `Residents` means all residents, any age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub enum AgeBand {
     /// All residents, of any age (plan label `all`).
     #[serde(rename = "all")]
@@ -54,6 +55,36 @@ impl fmt::Display for AgeBand {
             AgeBand::Aged65 => "65+",
             AgeBand::Aged80 => "80+",
         })
+    }
+}
+
+impl AgeBand {
+    /// Every band, widest first.
+    pub const ALL: [AgeBand; 4] = [
+        AgeBand::Residents,
+        AgeBand::Aged60,
+        AgeBand::Aged65,
+        AgeBand::Aged80,
+    ];
+}
+
+/// Parses a plan's age-band label: `all`, `60+`, `65+` or `80+`; the error lists the
+/// valid labels.
+impl FromStr for AgeBand {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AgeBand::ALL
+            .into_iter()
+            .find(|b| b.to_string() == s)
+            .ok_or_else(|| format!("unknown age band '{s}'; expected all, 60+, 65+ or 80+"))
+    }
+}
+
+/// Deserialises plan labels (see [`FromStr`]), so a wrong label names the valid ones.
+impl TryFrom<String> for AgeBand {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 

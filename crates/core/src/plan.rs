@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::de::value::{Error as ValueError, MapDeserializer};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::crs::{AnalysisCrs, InputCrs};
 use crate::model::{AgeBand, FacilityKind};
@@ -16,17 +18,31 @@ use crate::standards::{Circle, Method, Reach, Require, Standards, TargetKey};
 /// A plan that cannot be used, with the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The file cannot be read (raised at the I/O edge).
     #[error("{file}: cannot read the plan file: {source}")]
     Read {
+        /// The plan file.
         file: PathBuf,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// Not valid TOML, or not the plan's shape (an unknown key or section, a wrong type, an
+    /// unknown age band or option value); `message` is the TOML parser's, with the line.
     #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
+    Syntax {
+        /// The plan file.
+        file: PathBuf,
+        /// What is wrong, and where.
+        message: String,
+    },
+    /// Well-formed, but a value cannot be used.
     #[error("{file}: {section}: {message}")]
     Invalid {
+        /// The plan file.
         file: PathBuf,
+        /// The section or key at fault, e.g. `population.fields` or `siting.p`.
         section: String,
+        /// What is wrong, and what is expected.
         message: String,
     },
 }
@@ -35,22 +51,33 @@ pub enum PlanError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFile {
+    /// `[study]`: name, analysis CRS, output folder.
     pub study: StudySection,
+    /// `[standards]`: the preset and overrides (default: the `xuhui-2025` preset as is).
     #[serde(default)]
     pub standards: StandardsSection,
+    /// `[population]`: the people, by age band.
     pub population: LayerSection,
+    /// `[facilities]`: the existing facilities.
     pub facilities: LayerSection,
+    /// `[subdistricts]`: optional 街镇 polygons.
     pub subdistricts: Option<LayerSection>,
+    /// `[committees]`: optional 居委 polygons.
     pub committees: Option<LayerSection>,
+    /// `[network]`: optional street network to walk along.
     pub network: Option<NetworkSection>,
+    /// `[siting]`: optional proposal of new sites.
     pub siting: Option<SitingSection>,
+    /// `[report]`: maps and the HTML report.
     #[serde(default)]
     pub report: ReportSection,
+    /// `[outputs]`: extra vector formats.
     #[serde(default)]
     pub outputs: OutputsSection,
     /// Walking speed per age band (`all`, `60+`, `65+`, `80+`), m/s.
     #[serde(default)]
-    pub walking_speed_m_per_s: BTreeMap<String, f64>,
+    pub walking_speed_m_per_s: BTreeMap<AgeBand, f64>,
+    /// `[[circles]]`: the walking circles to measure (default: the preset's).
     #[serde(default)]
     pub circles: Vec<CircleSection>,
 }
@@ -108,14 +135,18 @@ pub struct OutputsSection {
 /// A vector format written beside the GeoJSON outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VectorFormat {
+    /// One GeoPackage, `lifecircle.gpkg`, with a layer per GeoJSON output.
     GeoPackage,
+    /// A FlatGeobuf file per GeoJSON output.
     FlatGeobuf,
 }
 
 /// The resolved `[report]`.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Draw the maps and write report.html.
     pub maps: bool,
+    /// Font for map text, resolved against the plan's folder (`None`: found at the edge).
     pub font: Option<PathBuf>,
 }
 
@@ -135,6 +166,7 @@ pub enum SitingModel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SitingSection {
+    /// `mclp`, `lscp` or `pmedian`.
     pub model: SitingModel,
     /// The facility kind to site; existing ones stay open.
     pub kind: String,
@@ -155,9 +187,10 @@ pub struct SitingSection {
     /// Spacing of generated candidates, m: one street node (or populated cell) per square.
     #[serde(default = "default_spacing")]
     pub candidate_spacing_m: f64,
-    /// Candidate ids that must / must not be opened.
+    /// Candidate ids that must be opened (counted in `p`).
     #[serde(default)]
     pub force: Vec<String>,
+    /// Candidate ids that must not be opened.
     #[serde(default)]
     pub exclude: Vec<String>,
     /// Capacity of each new site: the people of the circle's age band it can serve
@@ -177,8 +210,10 @@ pub struct SitingSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SitingSolver {
+    /// Greedy + interchange, Lagrangian bound and branch and bound (always available).
     #[default]
     Heuristic,
+    /// The HiGHS MILP solver (exact; needs the `highs` cargo feature).
     Highs,
 }
 
@@ -189,46 +224,89 @@ fn default_node_limit() -> usize {
     200
 }
 
-/// Logical fields of a candidate layer and their default names in the file.
-pub const CANDIDATE_FIELDS: [(&str, &str); 4] = [
-    ("id", "id"),
-    ("lon", "lon"),
-    ("lat", "lat"),
-    ("capacity", "capacity"),
-];
+/// `[siting.candidates] fields`: the columns of a candidate-site layer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CandidateFields {
+    /// Site id (default `id`), named by `[siting] force` / `exclude` and in the outputs.
+    pub id: FieldName,
+    /// CSV longitude / x (default `lon`), in the layer's CRS.
+    pub lon: FieldName,
+    /// CSV latitude / y (default `lat`), in the layer's CRS.
+    pub lat: FieldName,
+    /// Optional capacity of a new site there, people of the circle's age band (default
+    /// `capacity`); overrides `capacity_per_site`.
+    pub capacity: FieldName,
+}
+
+impl Default for CandidateFields {
+    fn default() -> Self {
+        CandidateFields {
+            id: FieldName::default_column("id"),
+            lon: FieldName::default_column("lon"),
+            lat: FieldName::default_column("lat"),
+            capacity: FieldName::default_column("capacity"),
+        }
+    }
+}
+
+/// The resolved candidate-site layer of `[siting] candidates`.
+#[derive(Debug, Clone)]
+pub struct CandidateLayer {
+    /// Where and how to read it.
+    pub layer: Layer,
+    /// Its columns.
+    pub fields: CandidateFields,
+}
 
 /// The resolved `[siting]`.
 #[derive(Debug, Clone)]
 pub struct Siting {
+    /// The model to solve.
     pub model: SitingModel,
+    /// The facility kind to site.
     pub kind: FacilityKind,
-    /// Index into the plan's circles.
+    /// Index into the plan's circles: its reach, method and age band define the demand
+    /// and the coverage.
     pub circle: usize,
+    /// New sites (mclp, pmedian; 0 for lscp, which finds the number).
     pub p: usize,
+    /// Share of the coverable people to cover (lscp), in (0, 1].
     pub coverage_share: f64,
+    /// At least this many facilities of the kind per sub-district, existing included.
     pub min_per_subdistrict: usize,
+    /// At most this many per sub-district, existing included (≥ the minimum).
     pub max_per_subdistrict: Option<usize>,
-    pub candidates: Option<Layer>,
+    /// The candidate layer; `None`: candidates are generated.
+    pub candidates: Option<CandidateLayer>,
+    /// Spacing of generated candidates, m (> 0).
     pub candidate_spacing_m: f64,
+    /// Candidate ids that must be opened (none of them also excluded).
     pub force: Vec<String>,
+    /// Candidate ids that must not be opened.
     pub exclude: Vec<String>,
     /// Capacity of each new site in people of the circle's age band (`None`: no limit).
     pub capacity_per_site: Option<f64>,
+    /// Branch-and-bound nodes allowed to close the optimality gap.
     pub node_limit: usize,
+    /// The solver to use.
     pub solver: SitingSolver,
 }
 
 /// The resolved `[network]`.
 #[derive(Debug, Clone)]
 pub struct NetworkLayer {
+    /// The OpenStreetMap file, resolved against the plan's folder.
     pub path: PathBuf,
+    /// Points farther than this from any walkable street are not snapped, m (≥ 0).
     pub max_snap_m: f64,
 }
 
-/// `[study]`: name, analysis CRS, preset, output folder.
+/// `[study]`: name, analysis CRS, output folder.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudySection {
+    /// The study's name, shown in the report and summary.
     pub name: String,
     /// `auto` (UTM zone of the study area) or `EPSG:<code>` of a projected CRS in metres.
     #[serde(default = "default_auto")]
@@ -249,8 +327,10 @@ fn default_output_dir() -> PathBuf {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StandardsSection {
+    /// The preset of targets and circles (default `xuhui-2025`).
     #[serde(default = "default_preset")]
     pub preset: String,
+    /// Target key → value replacing the preset's (finite, ≥ 0; in the target's unit).
     #[serde(default)]
     pub overrides: BTreeMap<String, f64>,
 }
@@ -272,6 +352,7 @@ fn default_preset() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
+    /// UTF-8 (with or without a byte-order mark).
     #[default]
     #[serde(alias = "utf8", alias = "utf-8")]
     Utf8,
@@ -302,8 +383,9 @@ pub enum UnknownKinds {
     Skip,
 }
 
-/// An input section (`[population]`, `[facilities]`, `[subdistricts]`, `[committees]`) as
-/// written. Options that apply to one layer only are checked in [`PlanFile::resolve`].
+/// An input section (`[population]`, `[facilities]`, `[subdistricts]`, `[committees]`,
+/// `[siting] candidates`) as written. Options that apply to one layer only are checked in
+/// [`PlanFile::resolve`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSection {
@@ -311,8 +393,8 @@ pub struct LayerSection {
     /// feature also `.gpkg`, `.shp`, `.fgb`, `.gdb` and other GDAL vector formats, and
     /// `.tif` population rasters.
     pub path: PathBuf,
-    /// CRS of the coordinates: WGS84, GCJ02, BD09 or `EPSG:<code>`. Default WGS84, or for GDAL
-    /// files the file's own CRS (a file without one needs it stated here).
+    /// CRS of the coordinates: `WGS84`, `GCJ02`, `BD09` or `EPSG:<code>`. Default WGS84, or
+    /// for GDAL files the file's own CRS (a file without one needs it stated here).
     pub crs: Option<String>,
     /// GDAL files with several layers (GeoPackage, File GDB): the layer to read.
     pub layer: Option<String>,
@@ -321,7 +403,10 @@ pub struct LayerSection {
     pub encoding: Encoding,
     /// CSV field delimiter (default `,`).
     pub delimiter: Option<char>,
-    /// Logical field → the file's field name; an empty name means "not in the data".
+    /// Logical field → the file's field name; an empty name means "not in the data". The
+    /// keys are checked when resolving, against the layer's typed fields
+    /// ([`PopulationFields`], [`FacilityFields`], [`AreaFields`], [`CandidateFields`]), so
+    /// that a misspelt key is an error naming the section and the keys it has.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// Population only: cells/points with counts, or polygons spread onto a grid.
@@ -335,98 +420,243 @@ pub struct LayerSection {
     pub unknown_kinds: Option<UnknownKinds>,
 }
 
-/// Logical fields of the population layer and their default names in the file.
-pub const POPULATION_FIELDS: [(&str, &str); 7] = [
-    ("id", "id"),
-    ("residents", "residents"),
-    ("aged_60", "aged_60_plus"),
-    ("aged_65", "aged_65_plus"),
-    ("aged_80", "aged_80_plus"),
-    ("lon", "lon"),
-    ("lat", "lat"),
-];
+/// The file's column for one logical field of an input layer: the name the plan gives in
+/// the layer's `fields` table, else the default name. An empty name (`""`) means the data has
+/// no such field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldName {
+    name: String,
+    explicit: bool,
+}
 
-/// Logical fields of the facility layer and their default names in the file.
-pub const FACILITY_FIELDS: [(&str, &str); 13] = [
-    ("id", "id"),
-    ("name", "name"),
-    ("kind", "type"),
-    ("floor_area_m2", "floor_area_m2"),
-    ("beds", "beds"),
-    ("nursing_beds", "nursing_beds"),
-    ("meals_per_day", "meals_per_day"),
-    ("day_places", "day_places"),
-    ("basic_beds", "basic_beds"),
-    ("social_workers", "social_workers"),
-    ("subdistrict", "subdistrict"),
-    ("lon", "lon"),
-    ("lat", "lat"),
-];
+impl FieldName {
+    /// The default column of a field the plan does not name.
+    fn default_column(name: &str) -> FieldName {
+        FieldName {
+            name: name.to_string(),
+            explicit: false,
+        }
+    }
 
-/// Logical fields of an area layer and their default names in the file.
-pub const AREA_FIELDS: [(&str, &str); 3] =
-    [("id", "id"), ("name", "name"), ("parent", "subdistrict")];
+    /// The file's column, or `None` when the plan says the data has none (`""`).
+    pub fn column(&self) -> Option<&str> {
+        Some(self.name.as_str()).filter(|s| !s.is_empty())
+    }
 
-/// A resolved input layer: absolute path, parsed CRS, field names with defaults filled in.
+    /// Whether the plan names the column itself rather than relying on the default name:
+    /// a named column must exist, a default one may be missing from a CSV header.
+    pub fn is_explicit(&self) -> bool {
+        self.explicit
+    }
+}
+
+/// A column named in the plan (explicit).
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(FieldName {
+            name: String::deserialize(d)?,
+            explicit: true,
+        })
+    }
+}
+
+/// `[population.fields]`: the columns of the population layer. Counts are people.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PopulationFields {
+    /// Cell or point id (default `id`; `""`: the row's position is its id).
+    pub id: FieldName,
+    /// All residents (default `residents`); required.
+    pub residents: FieldName,
+    /// Residents aged 60+ (default `aged_60_plus`); required.
+    pub aged_60: FieldName,
+    /// Residents aged 65+ (default `aged_65_plus`).
+    pub aged_65: FieldName,
+    /// Residents aged 80+ (default `aged_80_plus`).
+    pub aged_80: FieldName,
+    /// CSV longitude / x (default `lon`), in the layer's CRS.
+    pub lon: FieldName,
+    /// CSV latitude / y (default `lat`), in the layer's CRS.
+    pub lat: FieldName,
+}
+
+impl Default for PopulationFields {
+    fn default() -> Self {
+        PopulationFields {
+            id: FieldName::default_column("id"),
+            residents: FieldName::default_column("residents"),
+            aged_60: FieldName::default_column("aged_60_plus"),
+            aged_65: FieldName::default_column("aged_65_plus"),
+            aged_80: FieldName::default_column("aged_80_plus"),
+            lon: FieldName::default_column("lon"),
+            lat: FieldName::default_column("lat"),
+        }
+    }
+}
+
+impl PopulationFields {
+    /// The count of `band`, with its logical name in the plan (`residents`, `aged_60`, ...).
+    pub fn band(&self, band: AgeBand) -> (&'static str, &FieldName) {
+        match band {
+            AgeBand::Residents => ("residents", &self.residents),
+            AgeBand::Aged60 => ("aged_60", &self.aged_60),
+            AgeBand::Aged65 => ("aged_65", &self.aged_65),
+            AgeBand::Aged80 => ("aged_80", &self.aged_80),
+        }
+    }
+}
+
+/// `[facilities.fields]`: the columns of the facility layer. Capacities are optional:
+/// a missing or blank value means "not known".
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FacilityFields {
+    /// Facility id (default `id`); required, unique.
+    pub id: FieldName,
+    /// Display name (default `name`; else the id).
+    pub name: FieldName,
+    /// Facility type label such as 日间照料中心 (default `type`); required.
+    pub kind: FieldName,
+    /// Floor area, m² (default `floor_area_m2`).
+    pub floor_area_m2: FieldName,
+    /// Beds (default `beds`).
+    pub beds: FieldName,
+    /// Nursing-type beds among them (default `nursing_beds`).
+    pub nursing_beds: FieldName,
+    /// Meals a day (default `meals_per_day`).
+    pub meals_per_day: FieldName,
+    /// Day-care places (default `day_places`).
+    pub day_places: FieldName,
+    /// Basic-care (保基本) beds among the beds (default `basic_beds`).
+    pub basic_beds: FieldName,
+    /// Social workers, people (default `social_workers`).
+    pub social_workers: FieldName,
+    /// Name of the sub-district (街镇) it belongs to (default `subdistrict`; else found from
+    /// the sub-district polygons).
+    pub subdistrict: FieldName,
+    /// CSV longitude / x (default `lon`), in the layer's CRS.
+    pub lon: FieldName,
+    /// CSV latitude / y (default `lat`), in the layer's CRS.
+    pub lat: FieldName,
+}
+
+impl Default for FacilityFields {
+    fn default() -> Self {
+        FacilityFields {
+            id: FieldName::default_column("id"),
+            name: FieldName::default_column("name"),
+            kind: FieldName::default_column("type"),
+            floor_area_m2: FieldName::default_column("floor_area_m2"),
+            beds: FieldName::default_column("beds"),
+            nursing_beds: FieldName::default_column("nursing_beds"),
+            meals_per_day: FieldName::default_column("meals_per_day"),
+            day_places: FieldName::default_column("day_places"),
+            basic_beds: FieldName::default_column("basic_beds"),
+            social_workers: FieldName::default_column("social_workers"),
+            subdistrict: FieldName::default_column("subdistrict"),
+            lon: FieldName::default_column("lon"),
+            lat: FieldName::default_column("lat"),
+        }
+    }
+}
+
+/// `[subdistricts.fields]` / `[committees.fields]`: the columns of an area layer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AreaFields {
+    /// Area id (default `id`).
+    pub id: FieldName,
+    /// Area name (default `name`; else the id).
+    pub name: FieldName,
+    /// Committees: the name of their sub-district (default `subdistrict`; else found from
+    /// the polygons).
+    pub parent: FieldName,
+}
+
+impl Default for AreaFields {
+    fn default() -> Self {
+        AreaFields {
+            id: FieldName::default_column("id"),
+            name: FieldName::default_column("name"),
+            parent: FieldName::default_column("subdistrict"),
+        }
+    }
+}
+
+/// A resolved input layer: where and how to read it (its columns are in the typed fields
+/// beside it).
 #[derive(Debug, Clone)]
 pub struct Layer {
+    /// The file, absolute (or relative to the working directory when the plan's path is).
     pub path: PathBuf,
+    /// CRS of its coordinates.
     pub crs: InputCrs,
     /// Whether the plan states the CRS (else WGS84, or a GDAL file's own).
     pub crs_stated: bool,
     /// The layer to read from a multi-layer GDAL file.
     pub layer_name: Option<String>,
+    /// CSV text encoding.
     pub encoding: Encoding,
+    /// CSV field delimiter, one ASCII byte.
     pub delimiter: u8,
-    fields: BTreeMap<String, String>,
-    /// Logical fields the plan names explicitly (the others carry default names).
-    explicit: std::collections::BTreeSet<String>,
-}
-
-impl Layer {
-    /// The file's name for a logical field, or `None` when the plan says the data has none.
-    pub fn field(&self, logical: &str) -> Option<&str> {
-        self.fields
-            .get(logical)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
-    }
-
-    /// Whether the plan names `logical` itself rather than relying on the default name.
-    pub fn is_explicit(&self, logical: &str) -> bool {
-        self.explicit.contains(logical)
-    }
 }
 
 /// The resolved population layer.
 #[derive(Debug, Clone)]
 pub struct PopulationLayer {
+    /// Where and how to read it.
     pub layer: Layer,
+    /// Its columns.
+    pub fields: PopulationFields,
+    /// Cells/points with counts, or polygons spread onto a grid.
     pub geometry: PopulationGeometry,
+    /// Grid size for spreading polygons, m.
     pub grid_cell_m: f64,
 }
 
 /// The resolved facility layer.
 #[derive(Debug, Clone)]
 pub struct FacilityLayer {
+    /// Where and how to read it.
     pub layer: Layer,
+    /// Its columns.
+    pub fields: FacilityFields,
+    /// The plan's own label → kind mappings (labels trimmed), tried before the built-in ones.
     pub kind_labels: BTreeMap<String, FacilityKind>,
+    /// What to do with labels no mapping recognises.
     pub unknown_kinds: UnknownKinds,
+}
+
+/// A resolved area layer (`[subdistricts]`, `[committees]`).
+#[derive(Debug, Clone)]
+pub struct AreaLayer {
+    /// Where and how to read it.
+    pub layer: Layer,
+    /// Its columns.
+    pub fields: AreaFields,
 }
 
 /// `[[circles]]`: one walking circle.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircleSection {
+    /// Identifier: letters, digits and `_` (it becomes output column names), unique.
     pub name: String,
+    /// Display label for maps and tables (default: the name).
     pub label: Option<String>,
+    /// Reach as a distance, m (give this or `minutes`).
     pub distance_m: Option<f64>,
+    /// Reach as a walk, minutes (give this or `distance_m`).
     pub minutes: Option<f64>,
-    /// Walking speed for `minutes`; defaults to the preset's elderly walking speed.
+    /// Walking speed for `minutes`, m/s; defaults to the walking speed of the circle's age
+    /// band (`[walking_speed_m_per_s]`, else the preset's).
     pub speed_m_per_s: Option<f64>,
+    /// Facility kind ids the circle counts (at least one).
     pub kinds: Vec<String>,
+    /// `any` (default: one facility of any kind within reach) or `all` (every kind).
     #[serde(default = "default_require")]
     pub require: Require,
+    /// The people the circle is for: `all`, `60+` (default), `65+` or `80+`.
     #[serde(default = "default_band")]
     pub age_band: AgeBand,
     /// `network` or `straight_line`; default: network when the plan has a `[network]`.
@@ -444,18 +674,31 @@ fn default_band() -> AgeBand {
 /// the circles to measure.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The plan file, as given.
     pub file: PathBuf,
+    /// `[study] name`.
     pub name: String,
+    /// The CRS all measurements are made in (metres).
     pub analysis_crs: AnalysisCrs,
+    /// Output folder, resolved against the plan's folder.
     pub output_dir: PathBuf,
+    /// The preset's targets with the plan's overrides, and its default circles.
     pub standards: Standards,
+    /// The circles to measure: the plan's `[[circles]]`, else the preset's.
     pub circles: Vec<Circle>,
+    /// The population layer.
     pub population: PopulationLayer,
+    /// The facility layer.
     pub facilities: FacilityLayer,
-    pub subdistricts: Option<Layer>,
-    pub committees: Option<Layer>,
+    /// The sub-district (街镇) layer, if any.
+    pub subdistricts: Option<AreaLayer>,
+    /// The residents' committee (居委) layer, if any.
+    pub committees: Option<AreaLayer>,
+    /// The street network, if any.
     pub network: Option<NetworkLayer>,
+    /// The siting proposal to make, if any.
     pub siting: Option<Siting>,
+    /// Maps and report.
     pub report: Report,
     /// Vector formats written beside the GeoJSON (`[outputs] formats`).
     pub vector_formats: Vec<VectorFormat>,
@@ -490,35 +733,25 @@ impl Resolver<'_> {
         }
     }
 
-    /// Resolves one input section: `known` lists its logical fields with default names;
+    /// Resolves one input section into the layer and its typed fields `F` (defaults for the
+    /// fields the plan does not name; a key `F` does not know is an error naming `F`'s keys);
     /// `extras` names the layer-specific options this layer accepts.
-    fn layer(
+    fn layer<F: DeserializeOwned>(
         &self,
         name: &str,
         sec: &LayerSection,
-        known: &[(&str, &str)],
         extras: &[&str],
-    ) -> Result<Layer, PlanError> {
+    ) -> Result<(Layer, F), PlanError> {
         let crs = sec
             .crs
             .as_deref()
             .unwrap_or("WGS84")
             .parse::<InputCrs>()
             .map_err(|e| self.invalid(&format!("{name}.crs"), e.to_string()))?;
-        let mut fields: BTreeMap<String, String> = known
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        for (k, v) in &sec.fields {
-            if !fields.contains_key(k) {
-                let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
-                return Err(self.invalid(
-                    &format!("{name}.fields"),
-                    format!("unknown field '{k}'; this layer has {}", names.join(", ")),
-                ));
-            }
-            fields.insert(k.clone(), v.clone());
-        }
+        let fields = F::deserialize(MapDeserializer::<_, ValueError>::new(
+            sec.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ))
+        .map_err(|e| self.invalid(&format!("{name}.fields"), e.to_string()))?;
         let used = [
             ("geometry", sec.geometry.is_some()),
             ("grid_cell_m", sec.grid_cell_m.is_some()),
@@ -540,16 +773,15 @@ impl Resolver<'_> {
                 ))
             }
         };
-        Ok(Layer {
+        let layer = Layer {
             path: self.base.join(&sec.path),
             crs,
             crs_stated: sec.crs.is_some(),
             layer_name: sec.layer.clone(),
             encoding: sec.encoding,
             delimiter,
-            fields,
-            explicit: sec.fields.keys().cloned().collect(),
-        })
+        };
+        Ok((layer, fields))
     }
 }
 
@@ -581,12 +813,7 @@ impl PlanFile {
             standards.override_target(k, *value);
         }
         let mut walking_speeds = BTreeMap::new();
-        for band in [
-            AgeBand::Residents,
-            AgeBand::Aged60,
-            AgeBand::Aged65,
-            AgeBand::Aged80,
-        ] {
+        for band in AgeBand::ALL {
             let default = match band {
                 AgeBand::Residents => (
                     1.2,
@@ -596,23 +823,11 @@ impl PlanFile {
             };
             walking_speeds.insert(band, default);
         }
-        for (key, value) in &self.walking_speed_m_per_s {
-            let band = match key.as_str() {
-                "all" => AgeBand::Residents,
-                "60+" => AgeBand::Aged60,
-                "65+" => AgeBand::Aged65,
-                "80+" => AgeBand::Aged80,
-                other => {
-                    return Err(r.invalid(
-                        "walking_speed_m_per_s",
-                        format!("unknown age band '{other}'; expected all, 60+, 65+ or 80+"),
-                    ))
-                }
-            };
+        for (&band, value) in &self.walking_speed_m_per_s {
             if !(value.is_finite() && *value > 0.0) {
                 return Err(r.invalid(
                     "walking_speed_m_per_s",
-                    format!("{key} = {value}: expected m/s > 0"),
+                    format!("{band} = {value}: expected m/s > 0"),
                 ));
             }
             walking_speeds.insert(band, (*value, "plan [walking_speed_m_per_s]".to_string()));
@@ -642,13 +857,11 @@ impl PlanFile {
             walking_speeds.get(&AgeBand::Aged60).cloned(),
         );
 
+        let (layer, fields) =
+            r.layer("population", &self.population, &["geometry", "grid_cell_m"])?;
         let population = PopulationLayer {
-            layer: r.layer(
-                "population",
-                &self.population,
-                &POPULATION_FIELDS,
-                &["geometry", "grid_cell_m"],
-            )?,
+            layer,
+            fields,
             geometry: self.population.geometry.unwrap_or_default(),
             grid_cell_m: self.population.grid_cell_m.unwrap_or(100.0),
         };
@@ -658,8 +871,9 @@ impl PlanFile {
                 format!("{}: expected metres > 0", population.grid_cell_m),
             ));
         }
-        for required in ["residents", "aged_60"] {
-            if population.layer.field(required).is_none() {
+        let p = &population.fields;
+        for (required, field) in [("residents", &p.residents), ("aged_60", &p.aged_60)] {
+            if field.column().is_none() {
                 return Err(r.invalid(
                     &format!("population.fields.{required}"),
                     "this count is required",
@@ -673,18 +887,20 @@ impl PlanFile {
                 .map_err(|e| r.invalid("facilities.kind_labels", format!("'{label}': {e}")))?;
             kind_labels.insert(label.trim().to_string(), k);
         }
+        let (layer, fields) = r.layer(
+            "facilities",
+            &self.facilities,
+            &["kind_labels", "unknown_kinds"],
+        )?;
         let facilities = FacilityLayer {
-            layer: r.layer(
-                "facilities",
-                &self.facilities,
-                &FACILITY_FIELDS,
-                &["kind_labels", "unknown_kinds"],
-            )?,
+            layer,
+            fields,
             kind_labels,
             unknown_kinds: self.facilities.unknown_kinds.unwrap_or_default(),
         };
-        for required in ["id", "kind"] {
-            if facilities.layer.field(required).is_none() {
+        let f = &facilities.fields;
+        for (required, field) in [("id", &f.id), ("kind", &f.kind)] {
+            if field.column().is_none() {
                 return Err(r.invalid(
                     &format!("facilities.fields.{required}"),
                     "this field is required",
@@ -693,7 +909,10 @@ impl PlanFile {
         }
         let area = |sec: &Option<LayerSection>, name: &str| {
             sec.as_ref()
-                .map(|s| r.layer(name, s, &AREA_FIELDS, &[]))
+                .map(|s| {
+                    r.layer(name, s, &[])
+                        .map(|(layer, fields)| AreaLayer { layer, fields })
+                })
                 .transpose()
         };
         let subdistricts = area(&self.subdistricts, "subdistricts")?;
@@ -723,13 +942,8 @@ impl PlanFile {
                     "method = \"network\" needs a [network] section naming an OSM file",
                 ));
             }
-            let logical = match c.age_band {
-                AgeBand::Residents => "residents",
-                AgeBand::Aged60 => "aged_60",
-                AgeBand::Aged65 => "aged_65",
-                AgeBand::Aged80 => "aged_80",
-            };
-            if population.layer.field(logical).is_none() {
+            let (logical, field) = population.fields.band(c.age_band);
+            if field.column().is_none() {
                 return Err(r.invalid(
                     &format!("circles ({})", c.name),
                     format!(
@@ -840,10 +1054,30 @@ fn resolve_siting(
             ));
         }
     }
+    if let Some(max) = sec.max_per_subdistrict {
+        if max < sec.min_per_subdistrict {
+            return Err(r.invalid(
+                "siting.max_per_subdistrict",
+                format!(
+                    "{max} is below min_per_subdistrict = {}",
+                    sec.min_per_subdistrict
+                ),
+            ));
+        }
+    }
+    if let Some(id) = sec.force.iter().find(|id| sec.exclude.contains(id)) {
+        return Err(r.invalid(
+            "siting.force",
+            format!("'{id}' is also in exclude: a site cannot be both forced and excluded"),
+        ));
+    }
     let candidates = sec
         .candidates
         .as_ref()
-        .map(|c| r.layer("siting.candidates", c, &CANDIDATE_FIELDS, &[]))
+        .map(|c| {
+            r.layer("siting.candidates", c, &[])
+                .map(|(layer, fields)| CandidateLayer { layer, fields })
+        })
         .transpose()?;
     if sec.solver == SitingSolver::Highs && !cfg!(feature = "highs") {
         return Err(r.invalid(
@@ -1004,6 +1238,145 @@ crs = "GCJ02"
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown age band '90+'"), "{err}");
+    }
+
+    #[test]
+    fn fields_default_and_override_by_name() {
+        let text = format!(
+            "{MINIMAL}[population.fields]\naged_80 = \"\"\nlon = \"x\"\n\
+             [facilities.fields]\nkind = \"类型\"\n\
+             [subdistricts]\npath = \"s.geojson\"\n[subdistricts.fields]\nparent = \"district\"\n\
+             [siting]\nmodel = \"mclp\"\nkind = \"day_care\"\np = 1\n\
+             candidates = {{ path = \"c.csv\", fields = {{ capacity = \"cap\" }} }}\n"
+        );
+        let p = Plan::parse(&text, Path::new("/d/plan.toml")).unwrap();
+        let f = &p.population.fields;
+        assert_eq!(f.aged_60.column(), Some("aged_60_plus"));
+        assert!(!f.aged_60.is_explicit());
+        assert_eq!(f.aged_80.column(), None);
+        assert!(f.aged_80.is_explicit());
+        assert_eq!((f.lon.column(), f.lat.column()), (Some("x"), Some("lat")));
+        assert_eq!(f.band(AgeBand::Aged65), ("aged_65", &f.aged_65));
+        let f = &p.facilities.fields;
+        assert_eq!(f.kind.column(), Some("类型"));
+        assert!(f.kind.is_explicit() && !f.id.is_explicit());
+        assert_eq!(f.floor_area_m2.column(), Some("floor_area_m2"));
+        let a = &p.subdistricts.as_ref().unwrap().fields;
+        assert_eq!(
+            (a.id.column(), a.name.column(), a.parent.column()),
+            (Some("id"), Some("name"), Some("district"))
+        );
+        let c = &p
+            .siting
+            .as_ref()
+            .unwrap()
+            .candidates
+            .as_ref()
+            .unwrap()
+            .fields;
+        assert_eq!(
+            (c.id.column(), c.capacity.column()),
+            (Some("id"), Some("cap"))
+        );
+        assert_eq!(p.committees.as_ref().map(|c| c.fields.clone()), None);
+        // With no fields table at all, the defaults.
+        let p = Plan::parse(MINIMAL, Path::new("plan.toml")).unwrap();
+        assert_eq!(p.population.fields, PopulationFields::default());
+        assert_eq!(p.facilities.fields, FacilityFields::default());
+        assert_eq!(p.facilities.fields.kind.column(), Some("type"));
+        assert_eq!(AreaFields::default().parent.column(), Some("subdistrict"));
+    }
+
+    #[test]
+    fn misspelt_field_keys_name_the_file_section_and_keys() {
+        let cases = [
+            (
+                "[population.fields]\naged60 = \"a\"\n",
+                "p.toml: population.fields: unknown field `aged60`, expected one of `id`, \
+                 `residents`, `aged_60`, `aged_65`, `aged_80`, `lon`, `lat`",
+            ),
+            (
+                "[facilities.fields]\nbed = \"b\"\n",
+                "p.toml: facilities.fields: unknown field `bed`, expected one of `id`, `name`, \
+                 `kind`, `floor_area_m2`, `beds`, `nursing_beds`, `meals_per_day`, `day_places`, \
+                 `basic_beds`, `social_workers`, `subdistrict`, `lon`, `lat`",
+            ),
+            (
+                "[committees]\npath = \"c.geojson\"\n[committees.fields]\nsubdistrict = \"s\"\n",
+                "p.toml: committees.fields: unknown field `subdistrict`, expected one of `id`, \
+                 `name`, `parent`",
+            ),
+            (
+                "[siting]\nmodel = \"lscp\"\nkind = \"meal_point\"\n\
+                 candidates = { path = \"c.csv\", fields = { cap = \"c\" } }\n",
+                "p.toml: siting.candidates.fields: unknown field `cap`, expected one of `id`, \
+                 `lon`, `lat`, `capacity`",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let text = format!("{MINIMAL}{extra}");
+            let err = Plan::parse(&text, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, expected);
+        }
+    }
+
+    #[test]
+    fn age_bands_deserialise_with_the_valid_labels_in_errors() {
+        let text = format!(
+            "{MINIMAL}[walking_speed_m_per_s]\nall = 1.3\n\"65+\" = 0.9\n\
+             [[circles]]\nname = \"a\"\nminutes = 10\nage_band = \"65+\"\nkinds = [\"meal_point\"]\n"
+        );
+        let p = Plan::parse(&text, Path::new("plan.toml")).unwrap();
+        assert_eq!(p.walking_speeds[&AgeBand::Residents].0, 1.3);
+        assert_eq!(p.walking_speeds[&AgeBand::Aged65].0, 0.9);
+        assert_eq!(p.circles[0].age_band, AgeBand::Aged65);
+        assert!((p.circles[0].radius_m() - 540.0).abs() < 1e-9);
+        let text = format!(
+            "{MINIMAL}[[circles]]\nname = \"a\"\nminutes = 10\nage_band = \"70+\"\nkinds = [\"meal_point\"]\n"
+        );
+        let err = Plan::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("p.toml")
+                && err.contains("unknown age band '70+'; expected all, 60+, 65+ or 80+"),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}[walking_speed_m_per_s]\n\"80+\" = 0\n");
+        let err = Plan::parse(&text, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("walking_speed_m_per_s: 80+ = 0: expected m/s > 0"),
+            "{err}"
+        );
+        for band in AgeBand::ALL {
+            assert_eq!(band.to_string().parse::<AgeBand>(), Ok(band));
+        }
+    }
+
+    #[test]
+    fn siting_quotas_and_force_lists_must_agree() {
+        let siting = "[siting]\nmodel = \"mclp\"\nkind = \"day_care\"\np = 2\n";
+        let cases = [
+            (
+                "min_per_subdistrict = 2\nmax_per_subdistrict = 1\n",
+                "p.toml: siting.max_per_subdistrict: 1 is below min_per_subdistrict = 2",
+            ),
+            (
+                "force = [\"A\", \"B\"]\nexclude = [\"C\", \"B\"]\n",
+                "p.toml: siting.force: 'B' is also in exclude",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let text = format!("{MINIMAL}{siting}{extra}");
+            let err = Plan::parse(&text, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(expected), "{err}");
+        }
     }
 
     #[test]

@@ -241,7 +241,8 @@ pub fn propose(
         &s.force,
         &s.exclude,
         s.capacity_per_site,
-    );
+    )
+    .map_err(ProposalError::Siting)?;
     let model = match s.model {
         SitingModel::Mclp => Model::MaxCover { p: s.p },
         SitingModel::Lscp => Model::SetCover {

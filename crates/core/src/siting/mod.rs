@@ -8,8 +8,11 @@
 //!   reach count as the reach: "too far" is capped, not infinite).
 //!
 //! Side constraints: minimum and maximum new sites per group (sub-district), forced and
-//! excluded candidates, and optionally a capacity per new site ([`capacitated`]). Distances come sparse: per candidate only the demand points within
-//! reach. Solutions come from greedy construction plus swap interchange (Teitz–Bart); a
+//! excluded candidates, and optionally a capacity per new site ([`capacitated`]). Distances
+//! come sparse: per candidate only the demand points within reach. [`Problem::new`] checks an
+//! instance once (lengths, indices, finite non-negative numbers, consistent constraints), as
+//! PySAL spopt's `from_cost_matrix` does, so the solvers may index without checks.
+//! Solutions come from greedy construction plus swap interchange (Teitz–Bart); a
 //! Lagrangian relaxation gives a bound, so every answer states its optimality gap, and a
 //! branch and bound on the Lagrangian bound closes the gap where the instance is small
 //! enough. Every solution is re-evaluated from the data by [`evaluate`], independently of
@@ -28,11 +31,20 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Model {
     /// Maximise covered weight with `p` new sites.
-    MaxCover { p: usize },
+    MaxCover {
+        /// New sites to open.
+        p: usize,
+    },
     /// Fewest new sites covering at least `share` (0–1) of the coverable weight.
-    SetCover { share: f64 },
+    SetCover {
+        /// Share of the coverable weight (existing coverage included) to cover, 0–1.
+        share: f64,
+    },
     /// Minimise total weighted distance with `p` new sites.
-    PMedian { p: usize },
+    PMedian {
+        /// New sites to open.
+        p: usize,
+    },
 }
 
 impl fmt::Display for Model {
@@ -51,7 +63,10 @@ impl fmt::Display for Model {
     }
 }
 
-/// A location-allocation instance.
+/// A location-allocation instance: demand points (weights, distance to the existing
+/// facilities) and candidate sites (the demand points each reaches), with side constraints.
+/// Build it with [`Problem::new`], which checks it; the fields stay public for the solvers
+/// and for variants of a checked instance.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// Demand weight per demand point (e.g. people aged 60+ per cell).
@@ -65,27 +80,233 @@ pub struct Problem {
     pub reach_m: f64,
     /// Per candidate, its group (sub-district), if any.
     pub groups: Vec<Option<usize>>,
-    /// Per group: minimum and maximum number of new sites.
+    /// Per group: minimum number of new sites.
     pub min_per_group: Vec<usize>,
+    /// Per group: maximum number of new sites (`None`: no limit).
     pub max_per_group: Vec<Option<usize>>,
-    /// Candidates that must / must not be opened.
+    /// Per candidate: whether it must be opened.
     pub forced: Vec<bool>,
+    /// Per candidate: whether it must not be opened.
     pub excluded: Vec<bool>,
-    /// Per candidate: the demand weight a new site there can serve (capacitated variants);
-    /// `None`: no limit.
+    /// Per candidate: the demand weight a new site there can serve (capacitated variants;
+    /// `INFINITY`: no limit there); `None`: uncapacitated.
     pub capacities: Option<Vec<f64>>,
 }
 
-/// Why a problem cannot be solved.
+/// The side constraints of a [`Problem`], per candidate and per group: the input to
+/// [`Problem::new`] beside the demand and the distances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideConstraints {
+    /// Per candidate, its group (sub-district), if any: an index into the per-group vectors.
+    pub groups: Vec<Option<usize>>,
+    /// Per group: minimum number of new sites.
+    pub min_per_group: Vec<usize>,
+    /// Per group: maximum number of new sites (`None`: no limit).
+    pub max_per_group: Vec<Option<usize>>,
+    /// Per candidate: whether it must be opened.
+    pub forced: Vec<bool>,
+    /// Per candidate: whether it must not be opened.
+    pub excluded: Vec<bool>,
+    /// Per candidate: the demand weight a new site there can serve (`INFINITY`: no limit
+    /// there); `None`: uncapacitated.
+    pub capacities: Option<Vec<f64>>,
+}
+
+impl SideConstraints {
+    /// No groups, nothing forced or excluded, no capacities, for `candidates` candidates.
+    pub fn none(candidates: usize) -> SideConstraints {
+        SideConstraints {
+            groups: vec![None; candidates],
+            min_per_group: Vec::new(),
+            max_per_group: Vec::new(),
+            forced: vec![false; candidates],
+            excluded: vec![false; candidates],
+            capacities: None,
+        }
+    }
+}
+
+/// Why a problem cannot be built or solved.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SitingError {
+    /// `p` new sites cannot satisfy the side constraints (forced sites, group minimums,
+    /// exclusions), or the model cannot be solved as posed; `why` says which.
     #[error("p = {p} new sites cannot meet the constraints: {why}")]
-    Infeasible { p: usize, why: String },
+    Infeasible {
+        /// New sites asked for.
+        p: usize,
+        /// The constraint that cannot be met.
+        why: String,
+    },
+    /// The instance has no candidate sites.
     #[error("no candidate sites")]
     NoCandidates,
+    /// The instance itself is malformed (refused by [`Problem::new`]): the message names the
+    /// vector, index and value at fault.
+    #[error("invalid siting input: {0}")]
+    InvalidInput(String),
 }
 
 impl Problem {
+    /// Checks and builds an instance: `weights` (demand weight per demand point, ≥ 0),
+    /// `existing_m` (per demand point, metres to the nearest existing facility, ≥ 0, or
+    /// `INFINITY` when none lies within reach), `pairs` (per candidate: (demand point,
+    /// metres) for the demand points within reach), `reach_m` (coverage radius and
+    /// p-median distance cap, m, > 0; `INFINITY` for an uncapped p-median) and the side
+    /// constraints.
+    ///
+    /// Refused with [`SitingError::InvalidInput`] naming the fault: vectors whose lengths
+    /// disagree (`existing_m` with `weights`; `groups`, `forced`, `excluded` and
+    /// `capacities` with the candidates; `max_per_group` with `min_per_group`); NaN,
+    /// infinite or negative weights; NaN or negative existing distances; a reach that is
+    /// NaN or ≤ 0; demand indices out of range; pair distances that are not finite, are
+    /// negative or exceed the reach; group indices out of range; a group minimum above its
+    /// maximum; a candidate both forced and excluded; NaN or negative capacities.
+    pub fn new(
+        weights: Vec<f64>,
+        existing_m: Vec<f64>,
+        pairs: Vec<Vec<(u32, f64)>>,
+        reach_m: f64,
+        side: SideConstraints,
+    ) -> Result<Problem, SitingError> {
+        let SideConstraints {
+            groups,
+            min_per_group,
+            max_per_group,
+            forced,
+            excluded,
+            capacities,
+        } = side;
+        let problem = Problem {
+            weights,
+            existing_m,
+            pairs,
+            reach_m,
+            groups,
+            min_per_group,
+            max_per_group,
+            forced,
+            excluded,
+            capacities,
+        };
+        problem.validate().map_err(SitingError::InvalidInput)?;
+        Ok(problem)
+    }
+
+    /// The checks of [`Problem::new`]: the first fault found, described.
+    fn validate(&self) -> Result<(), String> {
+        let n = self.weights.len();
+        let m = self.pairs.len();
+        if self.existing_m.len() != n {
+            return Err(format!(
+                "existing_m has {} demand points but weights has {n}",
+                self.existing_m.len()
+            ));
+        }
+        let per_candidate = [
+            ("groups", self.groups.len()),
+            ("forced", self.forced.len()),
+            ("excluded", self.excluded.len()),
+            ("capacities", self.capacities.as_ref().map_or(m, Vec::len)),
+        ];
+        for (name, len) in per_candidate {
+            if len != m {
+                return Err(format!(
+                    "{name} has {len} entries but there are {m} candidates (pairs)"
+                ));
+            }
+        }
+        if self.max_per_group.len() != self.min_per_group.len() {
+            return Err(format!(
+                "max_per_group has {} groups but min_per_group has {}",
+                self.max_per_group.len(),
+                self.min_per_group.len()
+            ));
+        }
+        if let Some((i, w)) = self
+            .weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(format!(
+                "weight of demand point {i} is {w}; expected a finite number ≥ 0"
+            ));
+        }
+        if let Some((i, d)) = self
+            .existing_m
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.is_nan() || **d < 0.0)
+        {
+            return Err(format!(
+                "existing_m of demand point {i} is {d}; expected metres ≥ 0 (INFINITY when no \
+                 existing facility is within reach)"
+            ));
+        }
+        if self.reach_m.is_nan() || self.reach_m <= 0.0 {
+            return Err(format!(
+                "reach_m is {}; expected metres > 0 (INFINITY: no cap)",
+                self.reach_m
+            ));
+        }
+        for (j, pairs) in self.pairs.iter().enumerate() {
+            for &(i, d) in pairs {
+                if i as usize >= n {
+                    return Err(format!(
+                        "candidate {j} reaches demand point {i}, but there are {n} demand points"
+                    ));
+                }
+                if !(d.is_finite() && d >= 0.0 && d <= self.reach_m) {
+                    return Err(format!(
+                        "candidate {j}: distance to demand point {i} is {d} m; expected finite \
+                         metres in [0, reach_m = {}]",
+                        self.reach_m
+                    ));
+                }
+            }
+        }
+        let group_count = self.min_per_group.len();
+        for (j, g) in self.groups.iter().enumerate() {
+            if let Some(g) = *g {
+                if g >= group_count {
+                    return Err(format!(
+                        "candidate {j} is in group {g}, but there are {group_count} groups"
+                    ));
+                }
+            }
+        }
+        for (g, (&min, &max)) in self
+            .min_per_group
+            .iter()
+            .zip(&self.max_per_group)
+            .enumerate()
+        {
+            if let Some(max) = max {
+                if min > max {
+                    return Err(format!(
+                        "group {g}: minimum {min} exceeds maximum {max} new sites"
+                    ));
+                }
+            }
+        }
+        if let Some(j) = (0..m).find(|&j| self.forced[j] && self.excluded[j]) {
+            return Err(format!("candidate {j} is both forced and excluded"));
+        }
+        if let Some(caps) = &self.capacities {
+            if let Some((j, c)) = caps
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.is_nan() || **c < 0.0)
+            {
+                return Err(format!(
+                    "capacity of candidate {j} is {c}; expected weight ≥ 0 (INFINITY: no limit)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The same instance without capacities (its bounds hold for the capacitated one).
     pub fn without_capacities(&self) -> Problem {
         Problem {
@@ -210,6 +431,7 @@ pub struct Evaluation {
     pub covered_weight: f64,
     /// Σ weight × distance to the nearest open site (capped at the reach), weight·m.
     pub weighted_distance: f64,
+    /// Σ weight over every demand point, covered or not.
     pub total_weight: f64,
 }
 
@@ -245,6 +467,7 @@ pub fn evaluate(problem: &Problem, open: &[usize]) -> Evaluation {
 /// A solved instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
+    /// The model solved.
     pub model: Model,
     /// New sites opened, in the order they were added (first = largest marginal gain).
     pub open: Vec<usize>,
@@ -257,6 +480,7 @@ pub struct Solution {
     pub gap: f64,
     /// How it was found and proven.
     pub method: String,
+    /// The open sites' figures, recomputed from the data by [`evaluate`].
     pub evaluation: Evaluation,
     /// With capacities: per open site (same order), the weight it serves in the optimal
     /// allocation for the model's objective.
@@ -304,6 +528,8 @@ pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solut
     }
 }
 
+/// Completes a solution from the sites `open`: re-evaluates them from the data, takes the
+/// model's objective, the gap to `bound` and (with capacities) each site's served weight.
 pub(crate) fn finish(
     problem: &Problem,
     model: Model,
@@ -349,18 +575,204 @@ mod tests {
                     .collect()
             })
             .collect();
-        Problem {
-            existing_m: vec![f64::INFINITY; 6],
+        Problem::new(
             weights,
+            vec![f64::INFINITY; 6],
             pairs,
-            reach_m: 1000.0,
-            groups: vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)],
-            min_per_group: vec![0, 0],
-            max_per_group: vec![None, None],
-            forced: vec![false; 6],
-            excluded: vec![false; 6],
-            capacities: None,
+            1000.0,
+            SideConstraints {
+                groups: vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)],
+                min_per_group: vec![0, 0],
+                max_per_group: vec![None, None],
+                ..SideConstraints::none(6)
+            },
+        )
+        .unwrap()
+    }
+
+    /// `line()`'s inputs with `change` applied, checked by [`Problem::new`].
+    fn line_with(change: impl FnOnce(&mut Problem)) -> Result<Problem, SitingError> {
+        let mut p = line();
+        change(&mut p);
+        Problem::new(
+            p.weights,
+            p.existing_m,
+            p.pairs,
+            p.reach_m,
+            SideConstraints {
+                groups: p.groups,
+                min_per_group: p.min_per_group,
+                max_per_group: p.max_per_group,
+                forced: p.forced,
+                excluded: p.excluded,
+                capacities: p.capacities,
+            },
+        )
+    }
+
+    #[test]
+    fn new_refuses_malformed_instances_naming_the_fault() {
+        type Change = Box<dyn FnOnce(&mut Problem)>;
+        let cases: Vec<(&str, Change, &str)> = vec![
+            (
+                "existing_m shorter than weights",
+                Box::new(|p| {
+                    p.existing_m.pop();
+                }),
+                "existing_m has 5 demand points but weights has 6",
+            ),
+            (
+                "groups shorter than the candidates",
+                Box::new(|p| p.groups.truncate(4)),
+                "groups has 4 entries but there are 6 candidates",
+            ),
+            (
+                "forced longer than the candidates",
+                Box::new(|p| p.forced.push(false)),
+                "forced has 7 entries but there are 6 candidates",
+            ),
+            (
+                "excluded shorter than the candidates",
+                Box::new(|p| p.excluded.clear()),
+                "excluded has 0 entries but there are 6 candidates",
+            ),
+            (
+                "capacities shorter than the candidates",
+                Box::new(|p| p.capacities = Some(vec![10.0; 5])),
+                "capacities has 5 entries but there are 6 candidates",
+            ),
+            (
+                "min and max per group of different lengths",
+                Box::new(|p| p.max_per_group.push(None)),
+                "max_per_group has 3 groups but min_per_group has 2",
+            ),
+            (
+                "a NaN weight",
+                Box::new(|p| p.weights[2] = f64::NAN),
+                "weight of demand point 2 is NaN",
+            ),
+            (
+                "an infinite weight",
+                Box::new(|p| p.weights[1] = f64::INFINITY),
+                "weight of demand point 1 is inf",
+            ),
+            (
+                "a negative weight",
+                Box::new(|p| p.weights[0] = -1.0),
+                "weight of demand point 0 is -1",
+            ),
+            (
+                "a NaN existing distance",
+                Box::new(|p| p.existing_m[3] = f64::NAN),
+                "existing_m of demand point 3 is NaN",
+            ),
+            (
+                "a negative existing distance",
+                Box::new(|p| p.existing_m[4] = -5.0),
+                "existing_m of demand point 4 is -5",
+            ),
+            (
+                "a zero reach",
+                Box::new(|p| p.reach_m = 0.0),
+                "reach_m is 0",
+            ),
+            (
+                "a NaN reach",
+                Box::new(|p| p.reach_m = f64::NAN),
+                "reach_m is NaN",
+            ),
+            (
+                "a demand index out of range",
+                Box::new(|p| p.pairs[1].push((6, 10.0))),
+                "candidate 1 reaches demand point 6, but there are 6 demand points",
+            ),
+            (
+                "a NaN pair distance",
+                Box::new(|p| p.pairs[2][0].1 = f64::NAN),
+                "candidate 2: distance to demand point 1 is NaN m",
+            ),
+            (
+                "an infinite pair distance",
+                Box::new(|p| {
+                    p.reach_m = f64::INFINITY;
+                    p.pairs[0][0].1 = f64::INFINITY;
+                }),
+                "candidate 0: distance to demand point 0 is inf m",
+            ),
+            (
+                "a negative pair distance",
+                Box::new(|p| p.pairs[3][1].1 = -1.0),
+                "candidate 3: distance to demand point 3 is -1 m",
+            ),
+            (
+                "a pair beyond the reach",
+                Box::new(|p| p.pairs[4][0].1 = 1000.5),
+                "candidate 4: distance to demand point 3 is 1000.5 m; expected finite metres in [0, reach_m = 1000]",
+            ),
+            (
+                "a group index out of range",
+                Box::new(|p| p.groups[5] = Some(2)),
+                "candidate 5 is in group 2, but there are 2 groups",
+            ),
+            (
+                "a group minimum above its maximum",
+                Box::new(|p| {
+                    p.min_per_group[1] = 3;
+                    p.max_per_group[1] = Some(2);
+                }),
+                "group 1: minimum 3 exceeds maximum 2 new sites",
+            ),
+            (
+                "a candidate both forced and excluded",
+                Box::new(|p| {
+                    p.forced[3] = true;
+                    p.excluded[3] = true;
+                }),
+                "candidate 3 is both forced and excluded",
+            ),
+            (
+                "a negative capacity",
+                Box::new(|p| p.capacities = Some(vec![10.0, 10.0, -1.0, 10.0, 10.0, 10.0])),
+                "capacity of candidate 2 is -1",
+            ),
+            (
+                "a NaN capacity",
+                Box::new(|p| p.capacities = Some(vec![f64::NAN; 6])),
+                "capacity of candidate 0 is NaN",
+            ),
+        ];
+        for (what, change, expected) in cases {
+            match line_with(change) {
+                Err(SitingError::InvalidInput(m)) => {
+                    assert!(m.contains(expected), "{what}: «{m}» lacks «{expected}»")
+                }
+                other => panic!("{what}: expected InvalidInput, got {other:?}"),
+            }
         }
+        let e = line_with(|p| p.reach_m = -3.0).unwrap_err().to_string();
+        assert!(e.starts_with("invalid siting input: reach_m is -3"), "{e}");
+    }
+
+    #[test]
+    fn new_accepts_the_edge_values() {
+        // No existing facility in reach, an uncapped p-median, unlimited and zero capacities,
+        // a pair exactly at the reach, zero weights, no groups at all.
+        line_with(|p| {
+            p.weights[0] = 0.0;
+            p.pairs[0][1].1 = 1000.0;
+            p.capacities = Some(vec![f64::INFINITY, 0.0, 5.0, 5.0, 5.0, 5.0]);
+        })
+        .unwrap();
+        line_with(|p| p.reach_m = f64::INFINITY).unwrap();
+        line_with(|p| {
+            p.groups = vec![None; 6];
+            p.min_per_group.clear();
+            p.max_per_group.clear();
+            p.forced[0] = true;
+            p.excluded[1] = true;
+        })
+        .unwrap();
+        Problem::new(vec![], vec![], vec![], 1.0, SideConstraints::none(0)).unwrap();
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use geo::Coord;
 
-use super::Problem;
+use super::{Problem, SideConstraints, SitingError};
 use crate::coverage::{Catchments, Coverage};
 use crate::model::{Candidate, FacilityKind, Location, Study};
 use crate::standards::Circle;
@@ -51,6 +51,11 @@ pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -
 /// `max_total` facilities of the kind per sub-district, existing ones included. With
 /// `capacity_per_site`, or when some candidate has its own capacity, the instance is
 /// capacitated (a candidate's own capacity first, else `capacity_per_site`, else no limit).
+///
+/// `catchments` must come from `candidates` (same order) with the circle's radius. Its
+/// distances are stored as `f32`, so one measured at the reach may round up just past it;
+/// such a distance is taken as the reach. Fails with [`SitingError::InvalidInput`] when no
+/// circle measured distances to `kind`, or when [`Problem::new`] refuses the instance.
 #[allow(clippy::too_many_arguments)]
 pub fn build_problem(
     study: &Study,
@@ -64,11 +69,31 @@ pub fn build_problem(
     force: &[String],
     exclude: &[String],
     capacity_per_site: Option<f64>,
-) -> Problem {
-    let nearest = coverage
-        .nearest_for(kind)
-        .expect("the siting circle includes the kind");
+) -> Result<Problem, SitingError> {
+    let nearest = coverage.nearest_for(kind).ok_or_else(|| {
+        SitingError::InvalidInput(format!(
+            "no distances to existing {kind} facilities: no circle includes the kind"
+        ))
+    })?;
+    if catchments.per_source.len() != candidates.len() {
+        return Err(SitingError::InvalidInput(format!(
+            "{} catchments for {} candidates",
+            catchments.per_source.len(),
+            candidates.len()
+        )));
+    }
     let existing_m = nearest.by(circle.method).to_vec();
+    let reach_m = circle.radius_m();
+    // f32 rounding of a distance at the reach lands at most one f32 ulp above it.
+    let rounding_m = reach_m * f64::from(f32::EPSILON);
+    let at_most_reach = |d: f32| {
+        let d = f64::from(d);
+        if d > reach_m && d - reach_m <= rounding_m {
+            reach_m
+        } else {
+            d
+        }
+    };
     let groups = study.subdistricts.len();
     let mut existing = vec![0usize; groups];
     for f in study.facilities.iter().filter(|f| f.kind == kind) {
@@ -76,19 +101,17 @@ pub fn build_problem(
             existing[s] += 1;
         }
     }
-    Problem {
-        weights: study
-            .cells
-            .iter()
-            .map(|c| c.counts.band(circle.age_band))
-            .collect(),
-        existing_m,
-        pairs: catchments
-            .per_source
-            .iter()
-            .map(|v| v.iter().map(|&(i, d)| (i, f64::from(d))).collect())
-            .collect(),
-        reach_m: circle.radius_m(),
+    let weights = study
+        .cells
+        .iter()
+        .map(|c| c.counts.band(circle.age_band))
+        .collect();
+    let pairs = catchments
+        .per_source
+        .iter()
+        .map(|v| v.iter().map(|&(i, d)| (i, at_most_reach(d))).collect())
+        .collect();
+    let side = SideConstraints {
         groups: candidates.iter().map(|c| c.subdistrict).collect(),
         min_per_group: existing
             .iter()
@@ -108,5 +131,6 @@ pub fn build_problem(
                 .map(|c| c.capacity.or(capacity_per_site).unwrap_or(f64::INFINITY))
                 .collect()
         }),
-    }
+    };
+    Problem::new(weights, existing_m, pairs, reach_m, side)
 }
