@@ -11,7 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("standards", &["model"]),
     ("network", &["crs"]),
     ("study", &["model", "crs"]),
-    ("plan", &["model", "crs", "standards"]),
+    ("plan", &["model", "crs", "standards", "network"]),
     ("coverage", &["model", "standards", "network"]),
     ("indicators", &["model", "standards", "coverage"]),
     ("siting", &["model", "standards", "study", "coverage"]),

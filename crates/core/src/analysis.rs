@@ -134,11 +134,20 @@ pub fn analyse<'g>(
     let (study, build) = study::build(&inputs, &projection)?;
     progress.end();
 
-    let max_snap_m = plan.network.as_ref().map_or(300.0, |n| n.max_snap_m);
+    let layer = plan.network.as_ref();
+    let rule = layer.map_or(SnapRule::new(300.0), |n| SnapRule {
+        max_snap_m: n.max_snap_m,
+        min_component_nodes: n.min_component_nodes,
+        min_component_m: n.min_component_m,
+    });
     progress.begin("snapping cells and facilities to the network", 0);
     let context = network.map(|n| {
-        let mut ctx = NetworkContext::with_rule(&n.graph, &study, SnapRule::new(max_snap_m));
-        ctx.distance_cap_m = Some(coverage::default_distance_cap_m(&plan.circles));
+        let mut ctx = NetworkContext::with_rule(&n.graph, &study, rule);
+        ctx.distance_cap_m = Some(
+            layer
+                .and_then(|l| l.distance_cap_m)
+                .unwrap_or_else(|| coverage::default_distance_cap_m(&plan.circles)),
+        );
         ctx
     });
     progress.end();
@@ -182,7 +191,7 @@ pub fn analyse<'g>(
     progress.end();
     let indicators = indicators::compute(&study, &coverage, &plan.standards, &access);
 
-    let detour_factor = coverage::DEFAULT_DETOUR_FACTOR;
+    let detour_factor = layer.map_or(coverage::DEFAULT_DETOUR_FACTOR, |l| l.detour_factor);
     let detours = context
         .as_ref()
         .map(|ctx| coverage::detours(&coverage, ctx, detour_factor))

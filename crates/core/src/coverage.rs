@@ -397,7 +397,7 @@ pub fn detours(coverage: &Coverage, net: &NetworkContext, factor: f64) -> Vec<De
 pub const DETOUR_MIN_EXTRA_M: f64 = 250.0;
 
 /// Default detour factor: walks longer than 3 × the straight line are flagged.
-pub const DEFAULT_DETOUR_FACTOR: f64 = 3.0;
+pub const DEFAULT_DETOUR_FACTOR: f64 = crate::network::diagnostics::DEFAULT_DETOUR_FACTOR;
 
 /// Default distance cap for network distances: twice the largest network reach, at least
 /// 2000 m, so that per-area medians and percentiles exist beyond the circles.

@@ -91,10 +91,37 @@ pub struct NetworkSection {
     /// Points farther than this from any walkable street are not snapped (and reported), m.
     #[serde(default = "default_max_snap_m")]
     pub max_snap_m: f64,
+    /// A piece of street other than the largest with fewer nodes is an island (never
+    /// snapped to). Default 40.
+    #[serde(default = "default_min_component_nodes")]
+    pub min_component_nodes: usize,
+    /// A piece of street other than the largest with less street than this is an island, m.
+    /// Default 500.
+    #[serde(default = "default_min_component_m")]
+    pub min_component_m: f64,
+    /// Network distances are measured up to this, m (default: twice the largest network
+    /// reach, at least 2000), so that per-area medians exist beyond the circles.
+    pub distance_cap_m: Option<f64>,
+    /// Walks longer than this × the straight line (and 250 m more) are reported as
+    /// detours. Default 3.
+    #[serde(default = "default_detour_factor")]
+    pub detour_factor: f64,
 }
 
 fn default_max_snap_m() -> f64 {
     300.0
+}
+
+fn default_min_component_nodes() -> usize {
+    crate::network::SnapRule::DEFAULT_MIN_COMPONENT_NODES
+}
+
+fn default_min_component_m() -> f64 {
+    crate::network::SnapRule::DEFAULT_MIN_COMPONENT_M
+}
+
+fn default_detour_factor() -> f64 {
+    crate::network::diagnostics::DEFAULT_DETOUR_FACTOR
 }
 
 /// `[report]`: maps and the HTML report.
@@ -300,6 +327,14 @@ pub struct NetworkLayer {
     pub path: PathBuf,
     /// Points farther than this from any walkable street are not snapped, m (≥ 0).
     pub max_snap_m: f64,
+    /// Island thresholds: see [`NetworkSection::min_component_nodes`].
+    pub min_component_nodes: usize,
+    /// See [`NetworkSection::min_component_m`], m.
+    pub min_component_m: f64,
+    /// Network distances are measured up to this, m (`None`: the default cap).
+    pub distance_cap_m: Option<f64>,
+    /// Detour factor (> 1).
+    pub detour_factor: f64,
 }
 
 /// `[study]`: name, analysis CRS, output folder.
@@ -841,9 +876,33 @@ impl PlanFile {
                         format!("{}: expected metres ≥ 0", n.max_snap_m),
                     ));
                 }
+                if !(n.min_component_m.is_finite() && n.min_component_m >= 0.0) {
+                    return Err(r.invalid(
+                        "network.min_component_m",
+                        format!("{}: expected metres ≥ 0", n.min_component_m),
+                    ));
+                }
+                if let Some(cap) = n.distance_cap_m {
+                    if !(cap.is_finite() && cap > 0.0 && cap <= 100_000.0) {
+                        return Err(r.invalid(
+                            "network.distance_cap_m",
+                            format!("{cap}: expected metres > 0 and at most 100000"),
+                        ));
+                    }
+                }
+                if !(n.detour_factor.is_finite() && n.detour_factor > 1.0) {
+                    return Err(r.invalid(
+                        "network.detour_factor",
+                        format!("{}: expected a factor > 1, e.g. 3", n.detour_factor),
+                    ));
+                }
                 Some(NetworkLayer {
                     path: r.base.join(&n.path),
                     max_snap_m: n.max_snap_m,
+                    min_component_nodes: n.min_component_nodes,
+                    min_component_m: n.min_component_m,
+                    distance_cap_m: n.distance_cap_m,
+                    detour_factor: n.detour_factor,
                 })
             }
         };

@@ -28,6 +28,10 @@ pub const PEDESTRIAN_HIGHWAYS: [&str; 11] = [
 /// Below this share of pedestrian and service street length, the network looks drive-only.
 pub const DRIVE_ONLY_BELOW_SHARE: f64 = 0.05;
 
+/// Default detour factor: walks longer than 3 × the straight line (and 250 m more) are
+/// reported as detours.
+pub const DEFAULT_DETOUR_FACTOR: f64 = 3.0;
+
 /// Above this share of missing way-node references, the extract looks clipped or broken.
 pub const MISSING_REFS_ABOVE_SHARE: f64 = 0.01;
 
