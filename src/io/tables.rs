@@ -8,7 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::coverage::Coverage;
-use crate::indicators::provision::Indicator;
+use crate::indicators::Indicator;
 use crate::indicators::spec::{ProvisionIndicator, Unit};
 use crate::indicators::{AreaRow, CellAccess, Indicators};
 use crate::io::atomic::write_atomic;

@@ -8,7 +8,7 @@
 //! depend on the thread count.
 
 pub mod access;
-pub mod provision;
+mod provision;
 pub mod spec;
 
 use crate::coverage::{Catchments, Coverage};
@@ -16,7 +16,7 @@ use crate::model::{AgeBand, AreaLevel, Counts, FacilityKind, Study};
 use crate::standards::{Method, Standards, TargetKey};
 
 use access::{supply_measure, two_step_fca, weighted_quantile};
-use provision::{AreaFacts, DataPresence, Indicator, Supply};
+pub use provision::{AreaFacts, DataPresence, Indicator, Supply};
 use spec::{ProvisionIndicator, Quantity};
 
 /// One circle's coverage in one area.

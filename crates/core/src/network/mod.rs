@@ -12,7 +12,7 @@
 //! exact and does not depend on the thread count.
 
 pub mod diagnostics;
-pub mod segment_grid;
+mod segment_grid;
 pub mod walkable;
 
 use std::cmp::Ordering;

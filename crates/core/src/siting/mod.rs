@@ -19,11 +19,11 @@
 //! how it was found.
 
 pub mod capacitated;
-pub mod heuristic;
-pub mod lagrangian;
+mod heuristic;
+mod lagrangian;
 #[cfg(feature = "highs")]
 pub mod milp;
-pub mod study_problem;
+pub(crate) mod study_problem;
 
 use std::fmt;
 
