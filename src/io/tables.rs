@@ -8,8 +8,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::coverage::Coverage;
-use crate::indicators::Indicator;
 use crate::indicators::spec::{ProvisionIndicator, Unit};
+use crate::indicators::Indicator;
 use crate::indicators::{AreaRow, CellAccess, Indicators};
 use crate::io::atomic::write_atomic;
 use crate::io::output::{Field, Record};

@@ -138,6 +138,9 @@ pub struct NetworkSummary {
     pub cells_with_detours: usize,
     /// Residents in them.
     pub residents_with_detours: f64,
+    /// Cells with detours per sub-district (those with any), in sub-district order.
+    #[serde(serialize_with = "ordered")]
+    pub detours_by_subdistrict: Vec<(String, usize)>,
     /// Snapping distance, m.
     pub max_snap_m: f64,
     /// Cells farther than `max_snap_m` from a street.
@@ -465,6 +468,21 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
                 .sum(),
             1,
         ),
+        detours_by_subdistrict: {
+            let mut per = vec![0usize; study.subdistricts.len()];
+            for &i in &detour_cells {
+                if let Some(k) = study.cells[i].subdistrict {
+                    per[k] += 1;
+                }
+            }
+            study
+                .subdistricts
+                .iter()
+                .zip(per)
+                .filter(|(_, n)| *n > 0)
+                .map(|(a, n)| (a.name.clone(), n))
+                .collect()
+        },
         max_snap_m: ctx.max_snap_m,
         cells_not_snapped: unsnapped.len(),
         residents_not_snapped: round(residents, 1),
