@@ -606,27 +606,23 @@ pub const SERVICE_AREA_MARGIN_M: f64 = 2.0;
 /// Whether the ring turns back on itself at `b` (coming from `a`, going to `c`): a
 /// zero-width spike, valid to some validators and a self-intersection to GEOS.
 pub fn is_spike(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
-    let (u, v) = ((b.x - a.x, b.y - a.y), (c.x - b.x, c.y - b.y));
-    let cross = u.0 * v.1 - u.1 * v.0;
-    let dot = u.0 * v.0 + u.1 * v.1;
-    let (lu, lv) = (
-        (u.0 * u.0 + u.1 * u.1).sqrt(),
-        (v.0 * v.0 + v.1 * v.1).sqrt(),
-    );
-    lu == 0.0 || lv == 0.0 || (dot < 0.0 && cross.abs() <= 1e-6 * lu * lv)
+    turns_back(a, b, c, 1e-6)
 }
 
 /// Whether the ring nearly turns back at `b`: a spike narrower than 1 % of its length, which
 /// rounding the coordinates on output could fold into a self-intersection.
 fn is_near_spike(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
+    turns_back(a, b, c, 0.01)
+}
+
+/// A repeated vertex at `b`, or a reversal there whose sine of the turning angle is at most
+/// `sin_tolerance`.
+fn turns_back(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, sin_tolerance: f64) -> bool {
     let (u, v) = ((b.x - a.x, b.y - a.y), (c.x - b.x, c.y - b.y));
     let cross = u.0 * v.1 - u.1 * v.0;
     let dot = u.0 * v.0 + u.1 * v.1;
-    let (lu, lv) = (
-        (u.0 * u.0 + u.1 * u.1).sqrt(),
-        (v.0 * v.0 + v.1 * v.1).sqrt(),
-    );
-    is_spike(a, b, c) || (dot < 0.0 && cross.abs() <= 0.01 * lu * lv)
+    let (lu, lv) = (u.0.hypot(u.1), v.0.hypot(v.1));
+    lu == 0.0 || lv == 0.0 || (dot < 0.0 && cross.abs() <= sin_tolerance * lu * lv)
 }
 
 /// `p` with every spike (and repeated vertex) of its exterior removed, repeatedly.
