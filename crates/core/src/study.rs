@@ -110,19 +110,34 @@ pub struct CandidateRecord {
 }
 
 impl Inputs {
-    /// Centre (lon, lat) of the bounding box of all population and area geometry, used to
-    /// choose the automatic analysis CRS. `None` when there is no geometry.
+    /// The study's centre (lon, lat) for choosing the automatic analysis CRS: the median
+    /// longitude and the median latitude of the population records (each record's bounding
+    /// box centre), so that a stray geocode — a failed one at (0, 0), a point in another
+    /// city — cannot move the UTM zone as it moved the centre of a bounding box. Without
+    /// population, the centre of the areas' bounding box. `None` when there is no geometry.
     pub fn centre(&self) -> Option<(f64, f64)> {
-        let rects = self
+        let centres: Vec<Coord<f64>> = self
             .population
             .iter()
             .filter_map(|p| p.geometry.bounding_rect())
-            .chain(
-                self.subdistricts
-                    .iter()
-                    .chain(&self.committees)
-                    .filter_map(|a| a.boundary.bounding_rect()),
-            );
+            .map(|r| r.center())
+            .filter(|c| c.x.is_finite() && c.y.is_finite())
+            .collect();
+        if !centres.is_empty() {
+            let median = |mut v: Vec<f64>| {
+                let mid = v.len() / 2;
+                *v.select_nth_unstable_by(mid, f64::total_cmp).1
+            };
+            return Some((
+                median(centres.iter().map(|c| c.x).collect()),
+                median(centres.iter().map(|c| c.y).collect()),
+            ));
+        }
+        let rects = self
+            .subdistricts
+            .iter()
+            .chain(&self.committees)
+            .filter_map(|a| a.boundary.bounding_rect());
         let mut acc: Option<Rect<f64>> = None;
         for r in rects {
             acc = Some(match acc {
@@ -604,6 +619,32 @@ fn committee_parents(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_geocode_does_not_move_the_utm_zone() {
+        let point = |i: usize, lon: f64, lat: f64| PopulationRecord {
+            id: format!("p{i}"),
+            geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
+            counts: Counts::default(),
+            origin: format!("row {i}"),
+        };
+        let mut population: Vec<PopulationRecord> = (0..99)
+            .map(|i| point(i, 121.40 + 0.001 * i as f64, 31.18))
+            .collect();
+        // A failed geocode at (0, 0): the bounding box's centre would be (60.7, 15.6), UTM 41N.
+        population.push(point(99, 0.0, 0.0));
+        let inputs = Inputs {
+            population,
+            ..Inputs::default()
+        };
+        let (lon, lat) = inputs.centre().unwrap();
+        assert!(
+            (lon - 121.449).abs() < 0.01 && (lat - 31.18).abs() < 1e-9,
+            "{lon} {lat}"
+        );
+        let p = crate::crs::AnalysisCrs::Auto.resolve((lon, lat)).unwrap();
+        assert_eq!(p.epsg(), 32651);
+    }
     use geo::polygon;
 
     fn proj() -> Projection {

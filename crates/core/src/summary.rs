@@ -693,7 +693,7 @@ impl Summary {
                 epsg: projection.epsg(),
                 name: projection.name().to_string(),
                 chosen: match plan.analysis_crs {
-                    AnalysisCrs::Auto => "auto: the UTM zone holding the study area's centre",
+                    AnalysisCrs::Auto => "auto: the UTM zone holding the median population point",
                     AnalysisCrs::Epsg(_) => "set in the plan",
                 },
             },
