@@ -75,7 +75,9 @@ pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, Rea
         .map(|h| h.trim().to_string())
         .collect();
     let mut seen = std::collections::HashSet::new();
-    for c in &columns {
+    // Spreadsheet exports end the header with empty cells: a column without a name is
+    // ignored as long as it holds no value (checked on every row below).
+    for c in columns.iter().filter(|c| !c.is_empty()) {
         if !seen.insert(c) {
             return Err(ReadError::at(
                 path,
@@ -86,6 +88,25 @@ pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, Rea
         }
     }
     let mut rows = Vec::new();
+    // Line numbers from the records' byte offsets, counted incrementally (the CSV reader's
+    // own line count is one short in CRLF files).
+    let (mut counted_to, mut line_at) = (0usize, 1usize);
+    let tb = text.as_bytes();
+    let mut line_of_offset = |offset: usize| {
+        // In CRLF files a record's offset can point at the previous line's `\n`.
+        let mut offset = offset.min(tb.len());
+        while offset < tb.len() && (tb[offset] == b'\r' || tb[offset] == b'\n') {
+            offset += 1;
+        }
+        if offset >= counted_to {
+            line_at += tb[counted_to..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = offset;
+        }
+        line_at
+    };
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
@@ -96,17 +117,36 @@ pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, Rea
                 format!("malformed CSV: {e}"),
             )
         })?;
+        let line = record
+            .position()
+            .map_or(0, |p| line_of_offset(p.byte() as usize));
+        for (k, (name, value)) in columns.iter().zip(record.iter()).enumerate() {
+            if name.is_empty() && !value.trim().is_empty() {
+                return Err(ReadError::at(
+                    path,
+                    format!("row {} (line {line})", i + 1),
+                    None,
+                    format!(
+                        "column {} has no name in the header but holds '{value}'; name it in the header row",
+                        k + 1
+                    ),
+                ));
+            }
+        }
         let values: HashMap<String, String> = columns
             .iter()
+            .filter(|c| !c.is_empty())
             .cloned()
-            .zip(record.iter().map(str::to_string))
+            .zip(
+                columns
+                    .iter()
+                    .zip(record.iter())
+                    .filter(|(c, _)| !c.is_empty())
+                    .map(|(_, v)| v.to_string()),
+            )
             .collect();
         rows.push(Row {
-            location: format!(
-                "row {} (line {})",
-                i + 1,
-                record.position().map_or(0, |p| p.line())
-            ),
+            location: format!("row {} (line {line})", i + 1),
             values,
             geometry: None,
         });
@@ -119,7 +159,7 @@ pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, Rea
     }
     Ok(Table {
         file: path.to_path_buf(),
-        columns: Some(columns),
+        columns: Some(columns.into_iter().filter(|c| !c.is_empty()).collect()),
         rows,
     })
 }
@@ -143,6 +183,40 @@ mod tests {
         assert_eq!(
             decode(p, b"\xEF\xBB\xBFa,b\n", Encoding::Utf8).unwrap(),
             "a,b\n"
+        );
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn excel_trailing_empty_header_cells_are_ignored_but_values_under_them_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "a.csv", "id,name,,\r\n1,a,,\r\n2,b,,\r\n");
+        let t = read(&p, Encoding::Utf8, b',').unwrap();
+        assert_eq!(
+            t.columns.as_deref(),
+            Some(&["id".to_string(), "name".to_string()][..])
+        );
+        assert_eq!(t.rows[1].values["name"], "b");
+        let p = write(dir.path(), "b.csv", "id,name,,\n1,a,,\n2,b,x,\n");
+        let e = read(&p, Encoding::Utf8, b',').unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("row 2 (line 3)"), "{e}");
+        assert!(e.problem.contains("column 3 has no name"), "{e}");
+    }
+
+    #[test]
+    fn line_numbers_are_right_in_crlf_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "c.csv", "id,name\r\n1,a\r\n2,b\r\n3,c\r\n");
+        let t = read(&p, Encoding::Utf8, b',').unwrap();
+        let locations: Vec<&str> = t.rows.iter().map(|r| r.location.as_str()).collect();
+        assert_eq!(
+            locations,
+            ["row 1 (line 2)", "row 2 (line 3)", "row 3 (line 4)"]
         );
     }
 }
