@@ -30,6 +30,64 @@ pub enum RunError {
     /// An output cannot be written (or the maps' font cannot be loaded).
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The output folder is an input's folder: a run could overwrite the inputs.
+    #[error("{out}: the output folder holds the input {input}; a run writes cells.geojson, subdistricts.geojson, summary.json … there and could overwrite the inputs. Set [study] output_dir (or --out) to a folder of its own")]
+    OutputFolderHoldsInput {
+        /// The output folder.
+        out: PathBuf,
+        /// The input file in it.
+        input: PathBuf,
+    },
+}
+
+/// A path made absolute and cleaned of `.`/`..` (resolving links where it exists), to compare
+/// folders.
+fn normalised(p: &Path) -> PathBuf {
+    if let Ok(c) = std::fs::canonicalize(p) {
+        return c;
+    }
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Refuses an output folder that is the folder of an input file (the plan, a layer, the
+/// street network, the candidate sites), before anything is read or written.
+pub fn check_output_folder(plan: &Plan, out_dir: &Path) -> Result<(), RunError> {
+    let out = normalised(out_dir);
+    let mut inputs: Vec<&Path> = vec![
+        plan.file.as_path(),
+        plan.population.layer.path.as_path(),
+        plan.facilities.layer.path.as_path(),
+    ];
+    inputs.extend(plan.subdistricts.iter().map(|a| a.layer.path.as_path()));
+    inputs.extend(plan.committees.iter().map(|a| a.layer.path.as_path()));
+    inputs.extend(plan.network.iter().map(|n| n.path.as_path()));
+    inputs.extend(
+        plan.siting
+            .iter()
+            .filter_map(|s| s.candidates.as_ref())
+            .map(|c| c.layer.path.as_path()),
+    );
+    for input in inputs {
+        let folder = normalised(input.parent().unwrap_or(Path::new(".")));
+        if folder == out {
+            return Err(RunError::OutputFolderHoldsInput {
+                out: out_dir.to_path_buf(),
+                input: input.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a run produced.
@@ -55,6 +113,7 @@ pub struct Outcome {
 
 /// Runs `plan`, writing into `out_dir`.
 pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outcome, RunError> {
+    check_output_folder(plan, out_dir)?;
     progress.begin("reading inputs", 0);
     let inputs = read_inputs(plan)?;
     progress.end();

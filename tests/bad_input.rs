@@ -307,3 +307,41 @@ fn gis_files_name_the_gdal_feature_or_gdals_error() {
         has(&e, &["outputs.formats", "gdal feature"]);
     }
 }
+
+/// `output_dir = "."` (or `--out` an input's folder) would write cells.geojson,
+/// subdistricts.geojson … over the inputs: refused before anything is read or written.
+#[test]
+fn an_output_folder_holding_the_inputs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("population.csv"), POPULATION).unwrap();
+    std::fs::write(d.join("facilities.csv"), FACILITIES).unwrap();
+    std::fs::write(
+        d.join("plan.toml"),
+        PLAN.replace("output_dir = \"out\"", "output_dir = \".\""),
+    )
+    .unwrap();
+    let plan = lifecircle::io::read_plan(&d.join("plan.toml")).unwrap();
+    let err = run(&plan, &plan.output_dir, &Silent)
+        .unwrap_err()
+        .to_string();
+    has(
+        &err,
+        &[
+            "the output folder holds the input",
+            "plan.toml",
+            "output_dir",
+        ],
+    );
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["facilities.csv", "plan.toml", "population.csv"]);
+    // The same folder reached by another spelling is refused too.
+    let err = run(&plan, &d.join("sub/.."), &Silent)
+        .unwrap_err()
+        .to_string();
+    has(&err, &["the output folder holds the input"]);
+}
