@@ -334,8 +334,8 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
         ));
     }
     for way in a
-        .network_profile
-        .map_or(&[][..], |p| &p.ways_with_missing_nodes[..])
+        .network_stats
+        .map_or(&[][..], |s| &s.ways_with_missing_nodes[..])
     {
         if way.present_lon_lat.is_empty() {
             continue;

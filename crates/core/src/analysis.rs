@@ -7,7 +7,6 @@ use crate::coverage::{self, Coverage, Detour, NetworkContext, ServiceArea, Sourc
 use crate::crs::{CrsError, Projection};
 use crate::indicators::{self, CellAccess, Indicators};
 use crate::model::{FacilityKind, Study};
-use crate::network::diagnostics::NetworkProfile;
 use crate::network::{GraphStats, SnapRule, StreetNetwork};
 use crate::plan::Plan;
 use crate::proposal::{self, Proposal, ProposalError};
@@ -72,8 +71,6 @@ pub struct Analysis<'g> {
     pub network: Option<NetworkContext<'g>>,
     /// How the street network was built.
     pub network_stats: Option<&'g GraphStats>,
-    /// What the OSM data says about itself (pedestrian share, missing nodes).
-    pub network_profile: Option<&'g NetworkProfile>,
     /// Cells walking much farther than the straight line (see [`coverage::detours`]).
     pub detours: Vec<Detour>,
     /// The detour factor used.
@@ -227,7 +224,6 @@ pub fn analyse<'g>(
         build,
         network: context,
         network_stats: network.map(|n| &n.stats),
-        network_profile: network.map(|n| &n.profile),
         detours,
         detour_factor,
         coverage,

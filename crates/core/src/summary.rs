@@ -419,7 +419,6 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
     let moved: Vec<usize> = (0..study.cells.len())
         .filter(|&i| ctx.cell_near_island[i] && ctx.cell_snaps[i].is_some())
         .collect();
-    let profile = a.network_profile;
     let mut detour_cells: Vec<usize> = a.detours.iter().map(|d| d.cell).collect();
     detour_cells.dedup();
     Some(NetworkSummary {
@@ -453,11 +452,9 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
             .filter(|&(j, _)| ctx.facility_near_island[j] && ctx.facility_snaps[j].is_some())
             .map(|(_, f)| f.id.clone())
             .collect(),
-        pedestrian_length_share: profile
-            .and_then(|p| p.pedestrian_share())
-            .map(|x| round(x, 4)),
-        missing_node_ref_share: profile.and_then(|p| p.missing_share()).map(|x| round(x, 4)),
-        ways_with_missing_nodes: profile.map_or(0, |p| p.ways_with_missing_nodes.len()),
+        pedestrian_length_share: stats.pedestrian_share().map(|x| round(x, 4)),
+        missing_node_ref_share: stats.missing_share().map(|x| round(x, 4)),
+        ways_with_missing_nodes: stats.ways_with_missing_nodes.len(),
         distance_cap_m: ctx.distance_cap_m,
         detour_factor: a.detour_factor,
         cells_with_detours: detour_cells.len(),

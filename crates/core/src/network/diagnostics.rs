@@ -1,12 +1,11 @@
-//! What the OSM data says about itself as a walking network, measured on the ways the tag
-//! rules admit: street length by `highway` value (a drive-only export has no footways), and
-//! way-node references missing from the extract (a clipped or broken file).
-
-use std::collections::BTreeMap;
+//! What the OSM data says about itself as a walking network, read off the figures the graph
+//! build gathers in one pass ([`GraphStats`]): street length by `highway` value (a
+//! drive-only export has no footways), and way-node references missing from the extract (a
+//! clipped or broken file).
 
 use geo::Coord;
 
-use super::{geodesic_m, walkable, OsmData};
+use super::GraphStats;
 
 /// `highway` values mapped mostly for people on foot (with `service`, the walkable service
 /// ways: alleys, paths through estates), whose share of the walkable length tells a walking
@@ -46,69 +45,7 @@ pub struct WayWithMissingNodes {
     pub present_lon_lat: Vec<Coord<f64>>,
 }
 
-/// The walkable ways of an extract, profiled.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NetworkProfile {
-    /// Geodesic length of walkable ways per `highway` value, m (consecutive present nodes).
-    pub length_by_highway_m: BTreeMap<String, f64>,
-    /// Node references of walkable ways.
-    pub walkable_node_refs: usize,
-    /// Of them, with no node in the file.
-    pub missing_node_refs: usize,
-    /// The walkable ways with missing references, by id.
-    pub ways_with_missing_nodes: Vec<WayWithMissingNodes>,
-}
-
-impl NetworkProfile {
-    /// Profiles the walkable ways of `osm` (the rules of [`walkable::exclusion`]).
-    pub fn of(osm: &OsmData) -> NetworkProfile {
-        let mut p = NetworkProfile::default();
-        let mut ways: Vec<_> = osm.ways.iter().collect();
-        ways.sort_by_key(|w| w.id);
-        for way in ways {
-            if walkable::exclusion(&way.tags).is_some() {
-                continue;
-            }
-            let highway = way
-                .tags
-                .iter()
-                .find(|(k, _)| k == "highway")
-                .map_or("", |(_, v)| v.as_str());
-            let mut length = 0.0;
-            let mut prev: Option<Coord<f64>> = None;
-            let mut present = Vec::new();
-            let mut missing = 0;
-            for id in &way.nodes {
-                p.walkable_node_refs += 1;
-                match osm.nodes.get(id) {
-                    Some(&c) => {
-                        if let Some(q) = prev {
-                            length += geodesic_m(q, c);
-                        }
-                        prev = Some(c);
-                        present.push(c);
-                    }
-                    None => {
-                        missing += 1;
-                        prev = None;
-                    }
-                }
-            }
-            *p.length_by_highway_m
-                .entry(highway.to_string())
-                .or_default() += length;
-            if missing > 0 {
-                p.missing_node_refs += missing;
-                p.ways_with_missing_nodes.push(WayWithMissingNodes {
-                    id: way.id,
-                    missing,
-                    present_lon_lat: present,
-                });
-            }
-        }
-        p
-    }
-
+impl GraphStats {
     /// Share of the walkable length on [`PEDESTRIAN_HIGHWAYS`] (`None` without length).
     pub fn pedestrian_share(&self) -> Option<f64> {
         let total: f64 = self.length_by_highway_m.values().sum();

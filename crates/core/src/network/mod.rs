@@ -72,6 +72,15 @@ pub struct GraphStats {
     /// Length of walkable street, m: the geodesic lengths of the segments along walkable
     /// ways and area outlines, each node pair once; links across areas are not counted.
     pub total_length_m: f64,
+    /// Node references of walkable ways, present or not (the base of
+    /// [`GraphStats::missing_share`]).
+    pub walkable_node_refs: usize,
+    /// Geodesic length of the walkable ways by `highway` value, m: consecutive present
+    /// nodes, every way counted (a stretch two ways share counts twice), for
+    /// [`GraphStats::pedestrian_share`].
+    pub length_by_highway_m: BTreeMap<String, f64>,
+    /// The walkable ways with node references missing from the extract, in id order.
+    pub ways_with_missing_nodes: Vec<diagnostics::WayWithMissingNodes>,
 }
 
 /// A walking network built for one analysis CRS, with the figures of how it was built.
@@ -83,8 +92,6 @@ pub struct StreetNetwork {
     pub stats: GraphStats,
     /// EPSG code of the CRS the graph's coordinates are in.
     pub epsg: u32,
-    /// What the OSM data says about itself (pedestrian share, missing nodes).
-    pub profile: diagnostics::NetworkProfile,
 }
 
 impl StreetNetwork {
@@ -95,7 +102,6 @@ impl StreetNetwork {
             graph,
             stats,
             epsg: p.epsg(),
-            profile: diagnostics::NetworkProfile::of(osm),
         })
     }
 }
@@ -295,10 +301,7 @@ impl WalkGraph {
         let (best, nearer) = self.grid.nearest_allowed(
             xy,
             rule.max_snap_m,
-            |k| {
-                let s = &self.segments[k as usize];
-                (self.xy_m[s.a as usize], self.xy_m[s.b as usize])
-            },
+            |k| self.segment_ends_m(k),
             |k| !islands[self.node_component[self.segments[k as usize].a as usize] as usize],
         );
         RuledSnap {
@@ -344,16 +347,18 @@ impl WalkGraph {
                 }
             };
             stats.ways_walkable += 1;
+            stats.walkable_node_refs += way.nodes.len();
             let mut prev: Option<(u32, Coord<f64>)> = None;
-            let mut complete = true;
             let mut ring = Vec::new();
+            let (mut way_length_m, mut missing) = (0.0, 0);
+            let mut present = Vec::new();
             for id in &way.nodes {
                 let Some(&c) = osm.nodes.get(id) else {
-                    stats.missing_node_refs += 1;
-                    complete = false;
+                    missing += 1;
                     prev = None;
                     continue;
                 };
+                present.push(c);
                 let k = *index.entry(*id).or_insert_with(|| {
                     osm_ids.push(*id);
                     lon_lat.push(c);
@@ -366,13 +371,30 @@ impl WalkGraph {
                     way_count[k as usize] += 1;
                 }
                 if let Some((pk, pc)) = prev {
-                    segments.add(pk, k, geodesic_m(pc, c));
+                    let length_m = geodesic_m(pc, c);
+                    way_length_m += length_m;
+                    segments.add(pk, k, length_m);
                 }
                 prev = Some((k, c));
                 ring.push(k);
             }
+            let highway = way.tags.iter().find(|(k, _)| k == "highway");
+            *stats
+                .length_by_highway_m
+                .entry(highway.map_or(String::new(), |(_, v)| v.clone()))
+                .or_default() += way_length_m;
+            if missing > 0 {
+                stats.missing_node_refs += missing;
+                stats
+                    .ways_with_missing_nodes
+                    .push(diagnostics::WayWithMissingNodes {
+                        id: way.id,
+                        missing,
+                        present_lon_lat: present,
+                    });
+            }
             let closed = way.nodes.len() >= 4 && way.nodes.first() == way.nodes.last();
-            if walk == walkable::Walk::Area && complete && closed {
+            if walk == walkable::Walk::Area && missing == 0 && closed {
                 ring.pop();
                 areas.push(ring);
             }
@@ -402,6 +424,12 @@ impl WalkGraph {
         ))
     }
 
+    /// End points of segment `k` in the analysis CRS, m.
+    fn segment_ends_m(&self, k: u32) -> (Coord<f64>, Coord<f64>) {
+        let s = &self.segments[k as usize];
+        (self.xy_m[s.a as usize], self.xy_m[s.b as usize])
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.osm_ids.len()
@@ -416,10 +444,7 @@ impl WalkGraph {
     /// `max_snap_m`.
     pub fn snap(&self, xy: Coord<f64>, max_snap_m: f64) -> Option<Snap> {
         self.grid
-            .nearest(xy, max_snap_m, |k| {
-                let s = &self.segments[k as usize];
-                (self.xy_m[s.a as usize], self.xy_m[s.b as usize])
-            })
+            .nearest(xy, max_snap_m, |k| self.segment_ends_m(k))
             .map(|(segment, t, offset_m)| Snap {
                 segment,
                 t,
@@ -579,7 +604,7 @@ impl WalkGraph {
 /// is the area. The convex hull, always valid, is the last resort. Every service-area
 /// polygon written is OGC-valid.
 fn valid_hull(pts: MultiPoint<f64>) -> Polygon<f64> {
-    use geo::{Area, Buffer, ConvexHull, Validation};
+    use geo::{Area, Buffer, ConvexHull};
 
     let hull = pts.concave_hull_with_options(geo::concave_hull::ConcaveHullOptions {
         concavity: 2.0,
@@ -594,9 +619,20 @@ fn valid_hull(pts: MultiPoint<f64>) -> Polygon<f64> {
         .into_iter()
         .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()));
     match largest {
-        Some(p) if p.is_valid() && p.unsigned_area() > 0.0 => p,
+        Some(p) if is_ogc_valid(&p) && p.unsigned_area() > 0.0 => p,
         _ => pts.convex_hull(),
     }
+}
+
+/// OGC-valid as GEOS sees it: geo's validation plus no zero-width spike on the exterior (a
+/// ring turning back on itself, which geo accepts and GEOS reports as a self-intersection).
+/// Repeated vertices are allowed, as in GEOS.
+pub fn is_ogc_valid(p: &Polygon<f64>) -> bool {
+    use geo::Validation;
+    let mut r = p.exterior().0.clone();
+    r.dedup();
+    let n = r.len().saturating_sub(1);
+    p.is_valid() && (0..n).all(|k| !is_spike(r[(k + n - 1) % n], r[k], r[(k + 1) % n]))
 }
 
 /// Service-area polygons are grown by this margin, m (see `valid_hull`): for a map, not for
