@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use lifecircle::pipeline::{self, Outcome, Progress};
+use lifecircle::pipeline::{self, Outcome, Progress, RunOptions};
 use lifecircle::standards::{Standards, TargetKey, PRESETS};
 
 /// Plan elderly-care facilities on walking circles: measure who reaches which services
@@ -35,9 +35,15 @@ enum Command {
     Run {
         /// The plan (TOML). Relative paths inside it are relative to the plan's folder.
         plan: PathBuf,
-        /// Write outputs here instead of the plan's [study] output_dir.
+        /// Write outputs here instead of the plan's [study] output_dir. The folder is
+        /// replaced whole when the run completes (a failed or killed run leaves it as it
+        /// was); it must hold nothing but an earlier run's files.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Treat every warning as an error: write nothing and exit 1 when the run has any
+        /// warning (for unattended batch runs). The warnings are listed.
+        #[arg(long)]
+        strict: bool,
     },
     /// Make the synthetic demo district (modelled on Xuhui's 2020 baseline) and run its
     /// plan end to end.
@@ -198,11 +204,30 @@ fn print_outcome(o: &Outcome) {
     }
 }
 
-fn run_plan(plan_path: &Path, out: Option<PathBuf>, progress: &Bars) -> Result<Outcome> {
+fn run_plan(
+    plan_path: &Path,
+    out: Option<PathBuf>,
+    options: RunOptions,
+    progress: &Bars,
+) -> Result<Outcome> {
     let plan = lifecircle::io::read_plan(plan_path)?;
     let out_dir = out.unwrap_or_else(|| plan.output_dir.clone());
-    let outcome = pipeline::run(&plan, &out_dir, progress)?;
+    let outcome = pipeline::run_with(&plan, &out_dir, options, progress)?;
     Ok(outcome)
+}
+
+/// An error and its causes, each said once: our errors already quote their OS error, which
+/// anyhow's chain would repeat.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn relative_to(from_dir: &Path, to: &Path) -> Result<String> {
@@ -270,7 +295,9 @@ fn main() {
         current: Mutex::new(None),
     };
     let result = match cli.command {
-        Command::Run { plan, out } => run_plan(&plan, out, &bars).map(Some),
+        Command::Run { plan, out, strict } => {
+            run_plan(&plan, out, RunOptions { strict }, &bars).map(Some)
+        }
         Command::Demo { data, out } => (|| {
             bars.begin("generating the demo district", 0);
             let district = lifecircle::demo::generate().context("generating the demo district")?;
@@ -281,7 +308,7 @@ fn main() {
             if !cli.quiet {
                 println!("demo data and plan written to {}", data.display());
             }
-            run_plan(&plan, Some(out), &bars).map(Some)
+            run_plan(&plan, Some(out), RunOptions::default(), &bars).map(Some)
         })(),
         Command::Presets => {
             presets();
@@ -292,7 +319,7 @@ fn main() {
         Ok(Some(outcome)) if !cli.quiet => print_outcome(&outcome),
         Ok(_) => {}
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             std::process::exit(1);
         }
     }

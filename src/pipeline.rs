@@ -10,7 +10,8 @@ use crate::coverage::Coverage;
 use crate::indicators::{CellAccess, Indicators};
 use crate::io::layers::read_inputs;
 use crate::io::osm::read_osm;
-use crate::io::run_output::{write_run, WriteError};
+use crate::io::run_folder::{hash_file, FolderError, Manifest, ManifestInput, RunFolder};
+use crate::io::run_output::{font_warning, write_run, WriteError};
 use crate::io::ReadError;
 use crate::model::Study;
 use crate::network::StreetNetwork;
@@ -30,6 +31,12 @@ pub enum RunError {
     /// An output cannot be written (or the maps' font cannot be loaded).
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The output folder is busy, not a folder, holds foreign files or cannot be swapped.
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+    /// `--strict`: the run has warnings, so nothing was written.
+    #[error("--strict: the run has {} warning(s), so nothing was written (the output folder is as it was):\n{}", .0.len(), .0.iter().map(|w| format!("  warning: {w}")).collect::<Vec<_>>().join("\n"))]
+    Strict(Vec<String>),
     /// The output folder is an input's folder: a run could overwrite the inputs.
     #[error("{out}: the output folder holds the input {input}; a run writes cells.geojson, subdistricts.geojson, summary.json … there and could overwrite the inputs. Set [study] output_dir (or --out) to a folder of its own")]
     OutputFolderHoldsInput {
@@ -60,25 +67,61 @@ fn normalised(p: &Path) -> PathBuf {
     out
 }
 
-/// Refuses an output folder that is the folder of an input file (the plan, a layer, the
-/// street network, the candidate sites), before anything is read or written.
-pub fn check_output_folder(plan: &Plan, out_dir: &Path) -> Result<(), RunError> {
-    let out = normalised(out_dir);
-    let mut inputs: Vec<&Path> = vec![
-        plan.file.as_path(),
-        plan.population.layer.path.as_path(),
-        plan.facilities.layer.path.as_path(),
+/// Every file a plan reads, with its role: the plan itself, its layers, the street network
+/// and the candidate sites.
+pub fn input_files(plan: &Plan) -> Vec<(&'static str, &Path)> {
+    let mut inputs: Vec<(&'static str, &Path)> = vec![
+        ("plan", plan.file.as_path()),
+        ("population", plan.population.layer.path.as_path()),
+        ("facilities", plan.facilities.layer.path.as_path()),
     ];
-    inputs.extend(plan.subdistricts.iter().map(|a| a.layer.path.as_path()));
-    inputs.extend(plan.committees.iter().map(|a| a.layer.path.as_path()));
-    inputs.extend(plan.network.iter().map(|n| n.path.as_path()));
+    inputs.extend(
+        plan.subdistricts
+            .iter()
+            .map(|a| ("subdistricts", a.layer.path.as_path())),
+    );
+    inputs.extend(
+        plan.committees
+            .iter()
+            .map(|a| ("committees", a.layer.path.as_path())),
+    );
+    inputs.extend(plan.network.iter().map(|n| ("network", n.path.as_path())));
     inputs.extend(
         plan.siting
             .iter()
             .filter_map(|s| s.candidates.as_ref())
-            .map(|c| c.layer.path.as_path()),
+            .map(|c| ("candidates", c.layer.path.as_path())),
     );
-    for input in inputs {
+    inputs
+}
+
+/// The inputs' entries of `run.json`: sizes and SHA-256, paths relative to the plan's folder
+/// where they lie under it.
+fn manifest_inputs(plan: &Plan) -> Result<Vec<ManifestInput>, RunError> {
+    let base = plan.file.parent().unwrap_or(Path::new(""));
+    input_files(plan)
+        .into_iter()
+        .map(|(role, path)| {
+            let (bytes, sha256) = hash_file(path).map_err(|source| WriteError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let shown = path.strip_prefix(base).unwrap_or(path);
+            Ok(ManifestInput {
+                role: role.to_string(),
+                path: shown.to_string_lossy().replace('\\', "/"),
+                bytes,
+                sha256,
+            })
+        })
+        .collect()
+}
+
+/// Refuses an output folder that is the folder of an input file (the plan, a layer, the
+/// street network, the candidate sites), before anything is read or written.
+pub fn check_output_folder(plan: &Plan, out_dir: &Path) -> Result<(), RunError> {
+    let out = normalised(out_dir);
+    for (_, input) in input_files(plan) {
         let folder = normalised(input.parent().unwrap_or(Path::new(".")));
         if folder == out {
             return Err(RunError::OutputFolderHoldsInput {
@@ -107,13 +150,39 @@ pub struct Outcome {
     pub crs: (u32, String),
     /// The run summary written to `summary.json`.
     pub summary: Summary,
-    /// Files written, in order.
+    /// Files written, in order, at their final place in the output folder (`run.json` last).
     pub files: Vec<PathBuf>,
+    /// `run.json`: every file with its size and hash, the inputs' hashes, the version.
+    pub manifest: Manifest,
 }
 
-/// Runs `plan`, writing into `out_dir`.
+/// How a run treats what it finds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Refuse to write anything when the run has any warning (for unattended batch runs):
+    /// [`RunError::Strict`] lists them.
+    pub strict: bool,
+}
+
+/// Runs `plan` with the default options (warnings are reported, not fatal); see
+/// [`run_with`].
 pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outcome, RunError> {
+    run_with(plan, out_dir, RunOptions::default(), progress)
+}
+
+/// Runs `plan`, replacing the output folder `out_dir` whole (see [`RunFolder`]): the run is
+/// written into a staging folder beside it and swapped in only when complete, so a failed,
+/// killed or refused run leaves the previous complete run as it was, and no file of an
+/// earlier run survives a new one. A second run into the same folder at the same time is
+/// refused.
+pub fn run_with(
+    plan: &Plan,
+    out_dir: &Path,
+    options: RunOptions,
+    progress: &dyn Progress,
+) -> Result<Outcome, RunError> {
     check_output_folder(plan, out_dir)?;
+    let folder = RunFolder::open(out_dir)?;
     progress.begin("reading inputs", 0);
     let inputs = read_inputs(plan)?;
     progress.end();
@@ -130,7 +199,24 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         }
     };
     let analysis = analyse(plan, inputs, network.as_ref(), progress)?;
-    let (summary, files) = write_run(plan, &analysis, out_dir, progress)?;
+    if options.strict {
+        let mut extra = Vec::new();
+        if plan.report.maps {
+            extra.extend(font_warning(plan)?);
+        }
+        let warnings = Summary::new(plan, &analysis, Vec::new(), None, None, extra).warnings;
+        if !warnings.is_empty() {
+            return Err(RunError::Strict(warnings));
+        }
+    }
+    let (summary, staged) = write_run(plan, &analysis, folder.staging(), progress)?;
+    let inputs = manifest_inputs(plan)?;
+    let mut files: Vec<PathBuf> = staged
+        .iter()
+        .map(|p| out_dir.join(p.strip_prefix(folder.staging()).unwrap_or(p)))
+        .collect();
+    let manifest = folder.commit(inputs)?;
+    files.push(out_dir.join(crate::io::run_folder::MANIFEST));
     let crs = (
         analysis.projection.epsg(),
         analysis.projection.name().to_string(),
@@ -144,5 +230,6 @@ pub fn run(plan: &Plan, out_dir: &Path, progress: &dyn Progress) -> Result<Outco
         crs,
         summary,
         files,
+        manifest,
     })
 }

@@ -12,6 +12,7 @@ pub mod maps;
 pub mod osm;
 pub mod output;
 pub mod report;
+pub mod run_folder;
 pub mod run_output;
 pub mod tables;
 

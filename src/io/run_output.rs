@@ -65,6 +65,12 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The warning the maps' font gives (labels in English only, or none), or the error when the
+/// font named in the plan cannot be loaded.
+pub fn font_warning(plan: &Plan) -> Result<Option<String>, WriteError> {
+    font(plan).map(|(_, w)| w)
+}
+
 /// The maps' font and the warning when labels fall back.
 fn font(plan: &Plan) -> Result<(Option<MapFont>, Option<String>), WriteError> {
     let font =
