@@ -177,7 +177,7 @@ fn print_outcome(o: &Outcome) {
     }
     if let (Some(p), Some(s)) = (&o.proposal, &o.summary.siting) {
         println!(
-            "siting: {} new {} sites ({}); people aged {} within the {:.1} m walk: {:.1} → {:.1} of {:.1}; gap {:.4} % ({})",
+            "siting: {} new {} sites ({}); people aged {} within the {:.1} m walk: {:.0} → {:.0} of {:.0}; gap {:.4} % ({})",
             p.solution.open.len(),
             s.kind,
             s.model,

@@ -152,8 +152,8 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert_eq!(rows.len(), 14);
     let district = rows.last().unwrap();
     assert_eq!(&district[col("id")], "district");
-    assert_eq!(&district[col("residents")], "932000.0");
-    assert_eq!(&district[col("aged_60_plus")], "334800.0");
+    assert_eq!(&district[col("residents")], "932000");
+    assert_eq!(&district[col("aged_60_plus")], "334800");
     let sum_60: f64 = rows[..13]
         .iter()
         .map(|r| r[col("aged_60_plus")].parse::<f64>().unwrap())

@@ -22,6 +22,12 @@ pub enum Field {
     Text(String),
     /// A number and its decimal places; non-finite numbers are written empty / null.
     Num(f64, usize),
+    /// A whole number (a count of things: ranks, nodes, facilities, OSM ids).
+    Int(i64),
+    /// A count of people: written as a whole number when it is one (counts as read and their
+    /// sums), else with 2 decimals (people shared out of census polygons by area), never
+    /// rounded to a whole number that would change a total. Non-finite: empty / null.
+    People(f64),
     Bool(bool),
     Null,
 }
@@ -43,12 +49,25 @@ fn fixed(v: f64, d: usize) -> String {
     }
 }
 
+/// `v` as an integer when it is one (to within 1e-9 of a person: sums of whole counts in
+/// floating point).
+fn whole(v: f64) -> Option<i64> {
+    let r = v.round();
+    ((v - r).abs() < 1e-9 && r.abs() < 9.0e15).then_some(r as i64)
+}
+
 impl Field {
     fn json(&self) -> Value {
         match self {
             V::Text(s) => Value::String(s.clone()),
             V::Num(v, d) if v.is_finite() => json!(round(*v, *d)),
             V::Num(..) | V::Null => Value::Null,
+            V::Int(i) => json!(i),
+            V::People(v) if v.is_finite() => match whole(*v) {
+                Some(i) => json!(i),
+                None => json!(round(*v, 2)),
+            },
+            V::People(_) => Value::Null,
             V::Bool(b) => Value::Bool(*b),
         }
     }
@@ -59,6 +78,12 @@ impl Field {
             V::Text(s) => s.clone(),
             V::Num(v, d) if v.is_finite() => fixed(*v, *d),
             V::Num(..) | V::Null => String::new(),
+            V::Int(i) => i.to_string(),
+            V::People(v) if v.is_finite() => match whole(*v) {
+                Some(i) => i.to_string(),
+                None => fixed(*v, 2),
+            },
+            V::People(_) => String::new(),
             V::Bool(b) => b.to_string(),
         }
     }
@@ -88,16 +113,16 @@ pub fn area_record(row: &AreaRow) -> Record {
             row.parent.clone().map_or(V::Null, V::Text),
         ));
     }
-    r.push(("cells".into(), V::Num(row.cells as f64, 0)));
-    r.push(("residents".into(), V::Num(row.counts.residents, 1)));
-    r.push(("aged_60_plus".into(), V::Num(row.counts.aged_60, 1)));
-    r.push(("aged_65_plus".into(), V::Num(row.counts.aged_65, 1)));
-    r.push(("aged_80_plus".into(), V::Num(row.counts.aged_80, 1)));
+    r.push(("cells".into(), V::Int(row.cells as i64)));
+    r.push(("residents".into(), V::People(row.counts.residents)));
+    r.push(("aged_60_plus".into(), V::People(row.counts.aged_60)));
+    r.push(("aged_65_plus".into(), V::People(row.counts.aged_65)));
+    r.push(("aged_80_plus".into(), V::People(row.counts.aged_80)));
     for c in &row.circles {
         let n = &c.circle;
-        r.push((format!("{n}_people"), V::Num(c.people, 1)));
-        r.push((format!("{n}_covered"), V::Num(c.covered, 1)));
-        r.push((format!("{n}_uncovered"), V::Num(c.uncovered(), 1)));
+        r.push((format!("{n}_people"), V::People(c.people)));
+        r.push((format!("{n}_covered"), V::People(c.covered)));
+        r.push((format!("{n}_uncovered"), V::People(c.uncovered())));
         r.push((format!("{n}_share"), opt(c.share(), 4)));
         if c.covered_straight_line.is_some() {
             r.push((
@@ -129,7 +154,7 @@ pub fn area_record(row: &AreaRow) -> Record {
         for kind in FacilityKind::ALL {
             r.push((
                 format!("n_{}", kind.id()),
-                V::Num(row.supply.count(kind) as f64, 0),
+                V::Int(row.supply.count(kind) as i64),
             ));
         }
     }
@@ -267,10 +292,10 @@ pub fn write_cells_geojson(
                     "committee".into(),
                     area_name(&study.committees, c.committee),
                 ),
-                ("residents".into(), V::Num(c.counts.residents, 2)),
-                ("aged_60_plus".into(), V::Num(c.counts.aged_60, 2)),
-                ("aged_65_plus".into(), V::Num(c.counts.aged_65, 2)),
-                ("aged_80_plus".into(), V::Num(c.counts.aged_80, 2)),
+                ("residents".into(), V::People(c.counts.residents)),
+                ("aged_60_plus".into(), V::People(c.counts.aged_60)),
+                ("aged_65_plus".into(), V::People(c.counts.aged_65)),
+                ("aged_80_plus".into(), V::People(c.counts.aged_80)),
             ];
             for circle in &coverage.circles {
                 r.push((
@@ -353,11 +378,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn people_are_whole_numbers_unless_shared_out_by_area() {
+        assert_eq!(Field::People(75.0).csv(), "75");
+        assert_eq!(Field::People(75.0).json().to_string(), "75");
+        // A sum of whole counts in floating point.
+        let sum: f64 = (0..10).map(|_| 0.1).sum::<f64>() * 10.0;
+        assert_eq!(Field::People(sum).csv(), "10");
+        // Census people shared out by area keep two decimals.
+        assert_eq!(Field::People(12.3456).csv(), "12.35");
+        assert_eq!(Field::People(12.3456).json().to_string(), "12.35");
+        assert_eq!(Field::People(f64::NAN).csv(), "");
+        assert_eq!(Field::Int(3).json().to_string(), "3");
+    }
+
+    #[test]
     fn zero_is_never_written_negative() {
         assert_eq!(Field::Num(-0.04, 1).csv(), "0.0");
         assert_eq!(Field::Num(-0.0, 0).csv(), "0");
         assert_eq!(Field::Num(-0.06, 1).csv(), "-0.1");
         assert_eq!(Field::Num(-0.0, 1).json(), json!(0.0));
+        assert_eq!(Field::People(-0.0).csv(), "0");
         assert_eq!(Field::Num(-0.0, 1).json().to_string(), "0.0");
     }
     use geo::polygon;

@@ -282,8 +282,8 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
             crate::io::output::multiline_json(l),
             vec![
                 ("issue".into(), text("island")),
-                ("component".into(), Field::Num(k as f64, 0)),
-                ("nodes".into(), Field::Num(c.nodes as f64, 0)),
+                ("component".into(), Field::Int(k as i64)),
+                ("nodes".into(), Field::Int(c.nodes as i64)),
                 ("length_m".into(), Field::Num(c.length_m, 1)),
             ],
         ));
@@ -295,7 +295,7 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
             ("id".into(), text(id)),
         ];
         if let Some(x) = residents {
-            r.push(("residents".into(), Field::Num(x, 1)));
+            r.push(("residents".into(), Field::People(x)));
         }
         (point_json(lon_lat), r)
     };
@@ -350,8 +350,8 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
             crate::io::output::line_json(&way.present_lon_lat),
             vec![
                 ("issue".into(), text("way_missing_nodes")),
-                ("way_id".into(), Field::Num(way.id as f64, 0)),
-                ("missing".into(), Field::Num(way.missing as f64, 0)),
+                ("way_id".into(), Field::Int(way.id as i64)),
+                ("missing".into(), Field::Int(way.missing as i64)),
             ],
         ));
     }
@@ -372,7 +372,7 @@ fn write_proposal(
         .map(|r| {
             let c = &p.candidates[r.candidate];
             let mut record: Record = vec![
-                ("rank".into(), Field::Num(r.rank as f64, 0)),
+                ("rank".into(), Field::Int(r.rank as i64)),
                 ("id".into(), Field::Text(c.id.clone())),
                 ("kind".into(), Field::Text(p.kind.id().into())),
                 (
@@ -381,7 +381,7 @@ fn write_proposal(
                         Field::Text(a.study.subdistricts[k].name.clone())
                     }),
                 ),
-                ("newly_covered".into(), Field::Num(r.newly_covered, 1)),
+                ("newly_covered".into(), Field::People(r.newly_covered)),
                 (
                     "distance_saved_person_m".into(),
                     Field::Num(r.distance_saved_person_m, 0),
@@ -393,7 +393,7 @@ fn write_proposal(
                     "capacity".into(),
                     cap.map_or(Field::Null, |c| Field::Num(c, 1)),
                 ));
-                record.push(("served".into(), Field::Num(served, 1)));
+                record.push(("served".into(), Field::People(served)));
             }
             (point_json(c.location.lon_lat), record)
         })
@@ -428,20 +428,20 @@ fn write_proposal(
             let mut rec: Record = vec![
                 ("id".into(), Field::Text(id)),
                 ("name".into(), Field::Text(name)),
-                (format!("{kind}_existing"), Field::Num(r.existing as f64, 0)),
-                (format!("{kind}_new"), Field::Num(r.new as f64, 0)),
+                (format!("{kind}_existing"), Field::Int(r.existing as i64)),
+                (format!("{kind}_new"), Field::Int(r.new as i64)),
                 (
                     format!("{kind}_after"),
-                    Field::Num((r.existing + r.new) as f64, 0),
+                    Field::Int((r.existing + r.new) as i64),
                 ),
-                ("people".into(), Field::Num(r.people, 1)),
-                ("covered_before".into(), Field::Num(r.covered_before, 1)),
-                ("covered_after".into(), Field::Num(r.covered_after, 1)),
+                ("people".into(), Field::People(r.people)),
+                ("covered_before".into(), Field::People(r.covered_before)),
+                ("covered_after".into(), Field::People(r.covered_after)),
                 ("share_before".into(), opt(r.share(r.covered_before))),
                 ("share_after".into(), opt(r.share(r.covered_after))),
             ];
             if let Some(served) = r.served_after {
-                rec.push(("served_after".into(), Field::Num(served, 1)));
+                rec.push(("served_after".into(), Field::People(served)));
                 rec.push(("share_served_after".into(), opt(r.share(served))));
             }
             rec

@@ -215,15 +215,15 @@ pub fn underserved_records(ind: &Indicators) -> Vec<Record> {
             vec![
                 ("circle".into(), text(u.circle.clone())),
                 ("level".into(), text(u.level.id())),
-                ("rank".into(), Field::Num(u.rank as f64, 0)),
+                ("rank".into(), Field::Int(u.rank as i64)),
                 ("id".into(), text(u.id.clone())),
                 ("name".into(), text(u.name.clone())),
                 (
                     "subdistrict".into(),
                     u.subdistrict.clone().map_or(Field::Null, Field::Text),
                 ),
-                ("people".into(), Field::Num(u.people, 1)),
-                ("uncovered".into(), Field::Num(u.uncovered, 1)),
+                ("people".into(), Field::People(u.people)),
+                ("uncovered".into(), Field::People(u.uncovered)),
             ]
         })
         .collect()
@@ -239,7 +239,7 @@ pub fn write_parquet(path: &Path, records: &[Record]) -> std::io::Result<()> {
         let values: Vec<&Field> = records.iter().map(|r| &r[ci].1).collect();
         let is = |f: fn(&Field) -> bool| values.iter().all(|v| matches!(v, Field::Null) || f(v));
         let name = PlSmallStr::from(name.as_str());
-        let col = if is(|v| matches!(v, Field::Num(..))) {
+        let col = if is(|v| matches!(v, Field::Num(..) | Field::Int(_) | Field::People(_))) {
             let v: Vec<Option<f64>> = values
                 .iter()
                 .map(|v| match v {
@@ -247,6 +247,8 @@ pub fn write_parquet(path: &Path, records: &[Record]) -> std::io::Result<()> {
                         let f = 10f64.powi(*d as i32);
                         Some((x * f).round() / f)
                     }
+                    Field::Int(i) => Some(*i as f64),
+                    Field::People(x) if x.is_finite() => Some((x * 100.0).round() / 100.0),
                     _ => None,
                 })
                 .collect();
