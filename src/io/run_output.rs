@@ -350,7 +350,7 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
             crate::io::output::line_json(&way.present_lon_lat),
             vec![
                 ("issue".into(), text("way_missing_nodes")),
-                ("way_id".into(), Field::Int(way.id as i64)),
+                ("way_id".into(), Field::Int(way.id)),
                 ("missing".into(), Field::Int(way.missing as i64)),
             ],
         ));
