@@ -243,6 +243,34 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert!((proposal.recheck.covered_weight - proposal.solution.objective).abs() < 1e-6);
     assert!(siting["covered_after"].as_f64().unwrap() > siting["covered_before"].as_f64().unwrap());
     assert_eq!(check_rfc7946(&out_dir.join("proposed_sites.geojson")), 10);
+    // A priority order (the order in which to build): each site's marginal gain is at least
+    // the next one's, the cumulative share rises by exactly those gains, and after the last
+    // site it is the solution's share.
+    let priority = siting["priority"].as_array().unwrap();
+    assert_eq!(priority.len(), 10);
+    let people = siting["people"].as_f64().unwrap();
+    let mut cumulative = siting["covered_before"].as_f64().unwrap();
+    for (k, site) in priority.iter().enumerate() {
+        assert_eq!(site["rank"], k + 1);
+        let gain = site["newly_covered"].as_f64().unwrap();
+        if let Some(next) = priority.get(k + 1) {
+            assert!(
+                gain + 1e-9 >= next["newly_covered"].as_f64().unwrap(),
+                "rank {}: {priority:?}",
+                k + 1
+            );
+        }
+        cumulative += gain;
+        assert!((site["cumulative_covered"].as_f64().unwrap() - cumulative).abs() < 1e-6);
+        assert!((site["cumulative_share"].as_f64().unwrap() - cumulative / people).abs() < 1e-9);
+    }
+    let last = priority[9]["cumulative_share"].as_f64().unwrap();
+    assert!((last - proposal.recheck.covered_weight / people).abs() < 1e-9);
+    assert!((last * people - siting["covered_after"].as_f64().unwrap()).abs() < 1e-6);
+    // The same list as a table.
+    let sites = std::fs::read_to_string(out_dir.join("proposed_sites.csv")).unwrap();
+    assert!(sites.starts_with("\u{feff}rank,id,kind,subdistrict,lon,lat,newly_covered,cumulative_covered,cumulative_share"), "{sites}");
+    assert_eq!(sites.lines().count(), 11);
     let mut t = csv::Reader::from_path(out_dir.join("siting_before_after.csv")).unwrap();
     let h = t.headers().unwrap().clone();
     let after = h

@@ -366,6 +366,7 @@ fn write_proposal(
     p: &Proposal,
 ) -> Result<Vec<Block>, WriteError> {
     let circle = &plan.circles[p.circle];
+    let people = p.solution.evaluation.total_weight;
     let rows: Vec<_> = p
         .ranked
         .iter()
@@ -383,6 +384,17 @@ fn write_proposal(
                 ),
                 ("newly_covered".into(), Field::People(r.newly_covered)),
                 (
+                    "cumulative_covered".into(),
+                    Field::People(r.cumulative_covered),
+                ),
+                (
+                    "cumulative_share".into(),
+                    match people > 0.0 {
+                        true => Field::Num(r.cumulative_covered / people, 4),
+                        false => Field::Null,
+                    },
+                ),
+                (
                     "distance_saved_person_m".into(),
                     Field::Num(r.distance_saved_person_m, 0),
                 ),
@@ -398,9 +410,23 @@ fn write_proposal(
             (point_json(c.location.lon_lat), record)
         })
         .collect();
+    // The same list as a table for a spreadsheet, with lon/lat columns.
+    let table: Vec<Record> = rows
+        .iter()
+        .zip(&p.ranked)
+        .map(|((_, record), r)| {
+            let at = p.candidates[r.candidate].location.lon_lat;
+            let mut t: Record = record[..4].to_vec();
+            t.push(("lon".into(), Field::Num(at.x, 6)));
+            t.push(("lat".into(), Field::Num(at.y, 6)));
+            t.extend(record[4..].iter().cloned());
+            t
+        })
+        .collect();
     w.file("proposed_sites.geojson", |path| {
         write_feature_collection(path, rows.into_iter())
     })?;
+    w.file("proposed_sites.csv", |path| write_csv(path, &table))?;
     let after = &p.after;
     let title = format!("{} — after the proposal", plan.name);
     let tables = indicator_document(&title, &after.indicators, &after.coverage);

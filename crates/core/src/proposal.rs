@@ -59,17 +59,25 @@ pub struct RecheckFigures {
     pub weighted_distance: f64,
 }
 
-/// A proposed site with its marginal gain when the sites are added in rank order.
+/// A proposed site in priority order (the order in which to build them): rank 1 adds the
+/// most to the model's objective given the existing facilities, rank 2 the most given those
+/// and rank 1, and so on (people newly covered for the covering models, person·metres saved
+/// for p-median; ties by the other figure, then by candidate order). So `newly_covered`
+/// never increases down the ranks of a covering model, and `cumulative_covered` of the last
+/// rank is the solution's covered weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankedSite {
-    /// 1 = added first.
+    /// 1 = build first.
     pub rank: usize,
     /// Index into [`Proposal::candidates`].
     pub candidate: usize,
-    /// People newly within reach when this site is added after the earlier ranks.
+    /// People newly within reach when this site is added after the higher ranks.
     pub newly_covered: f64,
     /// Reduction in Σ people × capped distance, person·m.
     pub distance_saved_person_m: f64,
+    /// People within reach of the kind (existing facilities, this site and every higher
+    /// rank): the cumulative figure after building up to this rank.
+    pub cumulative_covered: f64,
     /// Capacitated runs: the site's capacity (`None` inside: unlimited).
     pub capacity: Option<Option<f64>>,
     /// Capacitated runs: people the site serves in the checked allocation.
@@ -329,16 +337,21 @@ pub fn propose(
         }
     }
 
-    // Rank order: marginal gains as the sites are added one by one.
+    // Priority order: the order in which to build the sites, each the one adding most given
+    // the existing facilities and every higher-ranked site.
     let before = evaluate(&problem, &[]);
+    let order = priority_order(&problem, &solution.open, model);
     let mut prev = before;
-    let mut ranked = Vec::with_capacity(solution.open.len());
-    for (rank, &j) in solution.open.iter().enumerate() {
-        let now = evaluate(&problem, &solution.open[..=rank]);
+    let mut built: Vec<usize> = Vec::with_capacity(order.len());
+    let mut ranked = Vec::with_capacity(order.len());
+    for (rank, &j) in order.iter().enumerate() {
+        built.push(j);
+        let now = evaluate(&problem, &built);
+        let position = solution.open.iter().position(|&o| o == j).unwrap_or(rank);
         let (capacity, served) = match (&problem.capacities, &allocation) {
             (Some(caps), Some(a)) => (
                 Some(caps[j].is_finite().then_some(caps[j])),
-                Some(a.served[rank]),
+                Some(a.served[position]),
             ),
             _ => (None, None),
         };
@@ -347,6 +360,7 @@ pub fn propose(
             candidate: j,
             newly_covered: now.covered_weight - prev.covered_weight,
             distance_saved_person_m: prev.weighted_distance - now.weighted_distance,
+            cumulative_covered: now.covered_weight,
             capacity,
             served,
         });
@@ -386,6 +400,79 @@ pub fn propose(
         candidates,
         solution,
     })
+}
+
+/// The open sites in priority order: greedily, the site whose addition to the existing
+/// facilities and the sites already ranked gains most (covering models: covered weight, then
+/// distance saved; p-median: distance saved, then covered weight; ties by candidate index).
+/// Uncapacitated problems are scored incrementally from each site's pairs; capacitated ones by
+/// a full evaluation (their allocation interacts across sites).
+fn priority_order(problem: &Problem, open: &[usize], model: Model) -> Vec<usize> {
+    let by_distance = matches!(model, Model::PMedian { .. });
+    let mut left: Vec<usize> = open.to_vec();
+    left.sort_unstable();
+    let mut order = Vec::with_capacity(open.len());
+    let mut best_m = problem.existing_m.clone();
+    let reach = problem.reach_m;
+    while !left.is_empty() {
+        let mut built = order.clone();
+        let current = problem
+            .capacities
+            .as_ref()
+            .map(|_| evaluate(problem, &order));
+        let score = |j: usize, built: &mut Vec<usize>| -> (f64, f64) {
+            match &current {
+                Some(cur) => {
+                    built.push(j);
+                    let e = evaluate(problem, built);
+                    built.pop();
+                    (
+                        e.covered_weight - cur.covered_weight,
+                        cur.weighted_distance - e.weighted_distance,
+                    )
+                }
+                None => {
+                    let (mut cover, mut saved) = (0.0, 0.0);
+                    for &(i, d) in &problem.pairs[j] {
+                        let (w, b) = (problem.weights[i as usize], best_m[i as usize]);
+                        if d < b {
+                            if d <= reach && b > reach {
+                                cover += w;
+                            }
+                            saved += w * (b.min(reach) - d.min(reach));
+                        }
+                    }
+                    (cover, saved)
+                }
+            }
+        };
+        let mut pick = 0;
+        let mut pick_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for (k, &j) in left.iter().enumerate() {
+            let (cover, saved) = score(j, &mut built);
+            let key = if by_distance {
+                (saved, cover)
+            } else {
+                (cover, saved)
+            };
+            // Strictly better only: ties go to the earlier candidate (`left` is sorted).
+            let eps = 1e-9;
+            let better = key.0 > pick_key.0 + eps
+                || ((key.0 - pick_key.0).abs() <= eps && key.1 > pick_key.1 + eps);
+            if better {
+                pick = k;
+                pick_key = key;
+            }
+        }
+        let j = left.remove(pick);
+        for &(i, d) in &problem.pairs[j] {
+            if d < best_m[i as usize] {
+                best_m[i as usize] = d;
+            }
+        }
+        order.push(j);
+    }
+    order
 }
 
 /// Per sub-district and for the district: facilities of the kind and covered people before
@@ -451,4 +538,33 @@ fn before_after(
             served_after: allocation.is_some().then_some(served[k]),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::siting::SideConstraints;
+
+    /// Three sites, reach 500 m, nobody covered today (existing at 10 km). Site 0 covers
+    /// cells 0 and 1 (10 + 10 people), site 1 cells 1, 2, 3 (10 + 5 + 5), site 2 cell 4 (30).
+    /// Built in priority order: site 2 (+30), then site 0 (+20, tying site 1's +20 alone but
+    /// saving more distance), then site 1 (+10: cell 1 is already covered).
+    #[test]
+    fn priority_order_is_largest_marginal_gain_first() {
+        let weights = vec![10.0, 10.0, 5.0, 5.0, 30.0];
+        let existing = vec![10_000.0; 5];
+        let pairs = vec![
+            vec![(0, 100.0), (1, 100.0)],
+            vec![(1, 400.0), (2, 400.0), (3, 400.0)],
+            vec![(4, 200.0)],
+        ];
+        let problem =
+            Problem::new(weights, existing, pairs, 500.0, SideConstraints::none(3)).unwrap();
+        let order = priority_order(&problem, &[0, 1, 2], Model::MaxCover { p: 3 });
+        assert_eq!(order, [2, 0, 1]);
+        // p-median ranks by person·metres saved: site 2 saves 30 × 300 = 9000, site 0
+        // 20 × 400 = 8000, site 1 20 × 100 = 2000 (then 10 × 100 + … after site 0).
+        let order = priority_order(&problem, &[1, 0, 2], Model::PMedian { p: 3 });
+        assert_eq!(order, [2, 0, 1]);
+    }
 }

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::analysis::Analysis;
 use crate::crs::AnalysisCrs;
-use crate::model::FacilityKind;
+use crate::model::{FacilityKind, Study};
 use crate::plan::{Layer, Plan};
 use crate::proposal::Proposal;
 use crate::study::{BuildReport, Skipped};
@@ -335,6 +335,30 @@ pub struct SitingSummary {
     pub max_per_subdistrict: Option<usize>,
     /// District figures after the proposal.
     pub district_after: Vec<AfterFigure>,
+    /// The new sites in priority order (the order in which to build them: each adds the
+    /// most given the existing facilities and every higher rank).
+    pub priority: Vec<PrioritySite>,
+}
+
+/// One proposed site in priority order.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrioritySite {
+    /// 1 = build first.
+    pub rank: usize,
+    /// Candidate id.
+    pub id: String,
+    /// The 街镇 it lies in (name), if any.
+    pub subdistrict: Option<String>,
+    /// WGS84 longitude, degrees.
+    pub lon: f64,
+    /// WGS84 latitude, degrees.
+    pub lat: f64,
+    /// People of the circle's band newly within reach when it is built after the higher ranks.
+    pub newly_covered: f64,
+    /// People within reach of the kind once it and every higher rank are built.
+    pub cumulative_covered: f64,
+    /// `cumulative_covered` as a share of the band's people, 0–1.
+    pub cumulative_share: Option<f64>,
 }
 
 /// The maps drawn.
@@ -494,7 +518,7 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
     })
 }
 
-fn siting_summary(plan: &Plan, p: &Proposal) -> SitingSummary {
+fn siting_summary(plan: &Plan, study: &Study, p: &Proposal) -> SitingSummary {
     let s = plan
         .siting
         .as_ref()
@@ -529,6 +553,24 @@ fn siting_summary(plan: &Plan, p: &Proposal) -> SitingSummary {
         served_by_new_sites: p.solution.served.as_ref().map(|v| v.iter().sum::<f64>()),
         min_per_subdistrict: s.min_per_subdistrict,
         max_per_subdistrict: s.max_per_subdistrict,
+        priority: p
+            .ranked
+            .iter()
+            .map(|r| {
+                let c = &p.candidates[r.candidate];
+                PrioritySite {
+                    rank: r.rank,
+                    id: c.id.clone(),
+                    subdistrict: c.subdistrict.map(|k| study.subdistricts[k].name.clone()),
+                    lon: (c.location.lon_lat.x * 1e6).round() / 1e6,
+                    lat: (c.location.lon_lat.y * 1e6).round() / 1e6,
+                    newly_covered: r.newly_covered,
+                    cumulative_covered: r.cumulative_covered,
+                    cumulative_share: (e.total_weight > 0.0)
+                        .then(|| r.cumulative_covered / e.total_weight),
+                }
+            })
+            .collect(),
         district_after: after
             .provision
             .iter()
@@ -772,7 +814,10 @@ impl Summary {
             },
             warnings: all_warnings,
             outputs,
-            siting: a.proposal.as_ref().map(|p| siting_summary(plan, p)),
+            siting: a
+                .proposal
+                .as_ref()
+                .map(|p| siting_summary(plan, &a.study, p)),
             maps,
             report,
         }
