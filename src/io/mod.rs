@@ -15,6 +15,7 @@ pub mod report;
 pub mod run_folder;
 pub mod run_output;
 pub mod tables;
+pub mod web_map;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -103,15 +103,19 @@ figure{margin:1em 0}
 figure img{width:100%;border:1px solid #ddd}
 figcaption{color:#555;font-size:.9em}
 .warn{color:#8a4b00}
-@media print{figure{page-break-inside:avoid}}";
+iframe.map{width:100%;height:640px;border:1px solid #ccc}
+@media print{figure{page-break-inside:avoid}iframe.map,.screen{display:none}}";
 
 /// The whole report, rendered from the run's typed summary; `tables` holds the indicator
-/// tables (as in indicators.md), `after` those after the proposal when there is one.
+/// tables (as in indicators.md), `after` those after the proposal when there is one;
+/// `interactive_map` (map.html's page) is embedded as an `<iframe srcdoc>`, so the report
+/// stays one file.
 pub fn html(
     summary: &Summary,
     tables: &[Block],
     after: Option<&[Block]>,
     figures: &[Figure],
+    interactive_map: Option<&str>,
 ) -> String {
     let name = &summary.plan;
     let mut out = String::new();
@@ -228,6 +232,13 @@ pub fn html(
     }
     out.push_str("</table>\n");
 
+    if let Some(page) = interactive_map {
+        out.push_str("<h2>交互地图 Interactive map</h2>\n<p class=\"screen\">Pan, zoom, click a cell, an area or a facility for its figures; switch circles and layers top right. The same map opens on its own as <a href=\"map.html\">map.html</a>.</p>\n");
+        out.push_str(&format!(
+            "<iframe class=\"map\" title=\"interactive map\" srcdoc=\"{}\"></iframe>\n",
+            escape(page)
+        ));
+    }
     if !figures.is_empty() {
         out.push_str("<h2>地图 Maps</h2>\n");
         for f in figures {

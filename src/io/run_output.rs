@@ -224,7 +224,15 @@ pub fn write_run(
     );
     w.file("summary.json", |p| write_json(p, &summary))?;
     if drawing.is_some() {
-        let html = crate::io::report::html(&summary, &tables, after_tables.as_deref(), &figures);
+        let map = crate::io::web_map::html(plan, a);
+        w.file("map.html", |p| write_text(p, &map))?;
+        let html = crate::io::report::html(
+            &summary,
+            &tables,
+            after_tables.as_deref(),
+            &figures,
+            Some(&map),
+        );
         w.file("report.html", |p| write_text(p, &html))?;
     }
     Ok((summary, w.files))

@@ -134,6 +134,12 @@ pub struct ReportSection {
     /// Font for map text, relative to the plan file; must have Chinese glyphs. Default: the
     /// `LIFECIRCLE_FONT` environment variable, else a CJK font found on the machine.
     pub font: Option<PathBuf>,
+    /// Basemap tiles under the interactive map, a URL template with `{z}`, `{x}`, `{y}`
+    /// (internal use: maps published in China need an approved base map). Default: none, and
+    /// map.html makes no network request at all.
+    pub tiles: Option<String>,
+    /// Attribution shown for `tiles` (required with it).
+    pub tiles_attribution: Option<String>,
 }
 
 impl Default for ReportSection {
@@ -141,6 +147,8 @@ impl Default for ReportSection {
         ReportSection {
             maps: true,
             font: None,
+            tiles: None,
+            tiles_attribution: None,
         }
     }
 }
@@ -175,6 +183,17 @@ pub struct Report {
     pub maps: bool,
     /// Font for map text, resolved against the plan's folder (`None`: found at the edge).
     pub font: Option<PathBuf>,
+    /// Basemap tiles for the interactive map (`None`: none, no network request).
+    pub tiles: Option<TileSource>,
+}
+
+/// A basemap tile source for the interactive map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileSource {
+    /// URL template with `{z}`, `{x}` and `{y}`.
+    pub url: String,
+    /// Attribution text shown on the map.
+    pub attribution: String,
 }
 
 /// Which location-allocation model `[siting]` solves.
@@ -1018,9 +1037,35 @@ impl PlanFile {
             Some(sec) => Some(resolve_siting(&r, sec, &circles)?),
         };
 
+        let tiles = match (&self.report.tiles, &self.report.tiles_attribution) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(r.invalid("report.tiles_attribution", "is set without report.tiles"))
+            }
+            (Some(_), None) => {
+                return Err(r.invalid(
+                    "report.tiles",
+                    "needs report.tiles_attribution: the map must credit its basemap",
+                ))
+            }
+            (Some(url), Some(attribution)) => {
+                let templated = ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p));
+                if !(url.starts_with("https://") || url.starts_with("http://")) || !templated {
+                    return Err(r.invalid(
+                        "report.tiles",
+                        format!("'{url}' is not a tile URL template: expected http(s)://… with {{z}}, {{x}} and {{y}}, e.g. \"https://tiles.example.gov.cn/{{z}}/{{x}}/{{y}}.png\""),
+                    ));
+                }
+                Some(TileSource {
+                    url: url.clone(),
+                    attribution: attribution.clone(),
+                })
+            }
+        };
         let report = Report {
             maps: self.report.maps,
             font: self.report.font.as_ref().map(|f| r.base.join(f)),
+            tiles,
         };
         let mut vector_formats = Vec::new();
         for f in &self.outputs.formats {
