@@ -57,7 +57,18 @@ pub fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, R
 pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, ReadError> {
     let bytes =
         std::fs::read(path).map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
-    let text = decode(path, &bytes, encoding)?;
+    parse(path, &bytes, encoding, delimiter)
+}
+
+/// Parses the bytes of a CSV file with a header row; `path` names the file in errors and in
+/// the table (nothing is read from it).
+pub fn parse(
+    path: &Path,
+    bytes: &[u8],
+    encoding: Encoding,
+    delimiter: u8,
+) -> Result<Table, ReadError> {
+    let text = decode(path, bytes, encoding)?;
     if text.trim().is_empty() {
         return Err(ReadError::file(
             path,

@@ -71,7 +71,37 @@ fn check_rings(geometry: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that every position of a geometry object has at least two numbers (RFC 7946
+/// §3.1.1; the geojson crate indexes them unchecked, found by fuzzing).
+fn check_positions(geometry: &Value) -> Result<(), String> {
+    fn walk(v: &Value) -> Result<(), String> {
+        let Some(items) = v.as_array() else {
+            return Ok(());
+        };
+        if items.iter().any(Value::is_number) && items.len() < 2 {
+            return Err(format!(
+                "position {v} has {} number; a position needs longitude and latitude",
+                items.len()
+            ));
+        }
+        items.iter().try_for_each(walk)
+    }
+    if let Some(c) = geometry.get("coordinates") {
+        walk(c)?;
+    }
+    for g in geometry
+        .get("geometries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        check_positions(g)?;
+    }
+    Ok(())
+}
+
 fn parse_geometry(v: &Value) -> Result<Geometry<f64>, String> {
+    check_positions(v)?;
     check_rings(v)?;
     let g: geojson::Geometry = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     Geometry::<f64>::try_from(&g.value).map_err(|e| e.to_string())
@@ -81,7 +111,13 @@ fn parse_geometry(v: &Value) -> Result<Geometry<f64>, String> {
 pub fn read(path: &Path) -> Result<Table, ReadError> {
     let bytes =
         std::fs::read(path).map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
-    let text = crate::io::csv_table::decode(path, &bytes, crate::plan::Encoding::Utf8)?;
+    parse(path, &bytes)
+}
+
+/// Parses the bytes of a GeoJSON file into rows; `path` names the file in errors and in the
+/// table (nothing is read from it).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
+    let text = crate::io::csv_table::decode(path, bytes, crate::plan::Encoding::Utf8)?;
     if text.trim().is_empty() {
         return Err(ReadError::file(path, "the file is empty; expected GeoJSON"));
     }

@@ -3,7 +3,7 @@
 //! tag. A file cut short is an error naming it, never a smaller network: XML must close its
 //! root element, and a PBF's blobs must fill the file exactly.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use geo::Coord;
@@ -12,32 +12,70 @@ use quick_xml::events::{BytesStart, Event};
 use crate::io::ReadError;
 use crate::network::{OsmData, OsmWay};
 
+/// The kinds of OSM file, by extension.
+#[derive(Clone, Copy)]
+enum OsmKind {
+    Pbf,
+    Xml,
+    XmlBz2,
+    XmlGz,
+}
+
+impl OsmKind {
+    fn of(path: &Path) -> Result<OsmKind, ReadError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let xml = |stem: &str| stem.ends_with(".osm") || stem.ends_with(".xml");
+        if name.ends_with(".pbf") {
+            Ok(OsmKind::Pbf)
+        } else if xml(&name) {
+            Ok(OsmKind::Xml)
+        } else if name.strip_suffix(".bz2").is_some_and(xml) {
+            Ok(OsmKind::XmlBz2)
+        } else if name.strip_suffix(".gz").is_some_and(xml) {
+            Ok(OsmKind::XmlGz)
+        } else {
+            Err(ReadError::file(
+                path,
+                "unknown OSM file type; expected .osm.pbf, .osm (XML), .osm.bz2 or .osm.gz",
+            ))
+        }
+    }
+}
+
 /// Reads an OSM file by extension: `.pbf`, `.osm` / `.xml`, or those XML files compressed
 /// as `.bz2` or `.gz`.
 pub fn read_osm(path: &Path) -> Result<OsmData, ReadError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let open = || {
-        std::fs::File::open(path).map_err(|e| ReadError::file(path, format!("cannot read: {e}")))
-    };
-    let xml = |stem: &str| stem.ends_with(".osm") || stem.ends_with(".xml");
-    let data = if name.ends_with(".pbf") {
-        read_pbf(path)?
-    } else if xml(&name) {
-        read_xml(path, std::io::BufReader::new(open()?))?
-    } else if name.strip_suffix(".bz2").is_some_and(xml) {
-        let decoder = bzip2::read::MultiBzDecoder::new(std::io::BufReader::new(open()?));
-        read_xml(path, std::io::BufReader::new(decoder))?
-    } else if name.strip_suffix(".gz").is_some_and(xml) {
-        let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(open()?));
-        read_xml(path, std::io::BufReader::new(decoder))?
-    } else {
-        return Err(ReadError::file(
-            path,
-            "unknown OSM file type; expected .osm.pbf, .osm (XML), .osm.bz2 or .osm.gz",
-        ));
+    let kind = OsmKind::of(path)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
+    read_kind(path, kind, std::io::BufReader::new(file))
+}
+
+/// Reads OSM data from `input`, of the type `path`'s extension names (as [`read_osm`]);
+/// `path` names the file in errors (nothing is read from it).
+pub fn read_osm_from(path: &Path, input: impl BufRead + Seek + Send) -> Result<OsmData, ReadError> {
+    read_kind(path, OsmKind::of(path)?, input)
+}
+
+fn read_kind(
+    path: &Path,
+    kind: OsmKind,
+    input: impl BufRead + Seek + Send,
+) -> Result<OsmData, ReadError> {
+    let data = match kind {
+        OsmKind::Pbf => read_pbf_from(path, input)?,
+        OsmKind::Xml => read_xml(path, input)?,
+        OsmKind::XmlBz2 => {
+            let decoder = bzip2::read::MultiBzDecoder::new(input);
+            read_xml(path, std::io::BufReader::new(decoder))?
+        }
+        OsmKind::XmlGz => {
+            let decoder = flate2::read::MultiGzDecoder::new(input);
+            read_xml(path, std::io::BufReader::new(decoder))?
+        }
     };
     if data.ways.is_empty() {
         return Err(ReadError::file(
@@ -48,14 +86,16 @@ pub fn read_osm(path: &Path) -> Result<OsmData, ReadError> {
     Ok(data)
 }
 
-/// Checks that the PBF's blobs fill the file exactly: each blob header names the size of
-/// its blob, so a file cut anywhere but between blobs ends before a blob does, and a file
-/// with a few bytes after its last blob (osmpbf reads 1–3 such bytes as the end) is corrupt.
-fn check_pbf_framing(path: &Path) -> Result<(), ReadError> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?
-        .len();
-    let mut blobs = osmpbf::BlobReader::seekable_from_path(path)
+/// Checks that the PBF's blobs fill the input exactly (`len` bytes): each blob header names
+/// the size of its blob, so a file cut anywhere but between blobs ends before a blob does,
+/// and a file with a few bytes after its last blob (osmpbf reads 1–3 such bytes as the end)
+/// is corrupt.
+fn check_pbf_framing(
+    path: &Path,
+    input: impl Read + Seek + Send,
+    len: u64,
+) -> Result<(), ReadError> {
+    let mut blobs = osmpbf::BlobReader::new_seekable(input)
         .map_err(|e| ReadError::file(path, format!("cannot open as OSM PBF: {e}")))?;
     let mut end = 0u64;
     while let Some(next) = blobs.next_header_skip_blob() {
@@ -67,6 +107,18 @@ fn check_pbf_framing(path: &Path) -> Result<(), ReadError> {
                 format!("corrupt or truncated OSM PBF: {e}"),
             )
         })?;
+        // A negative size would seek back to this header and read it for ever.
+        if header.get_blob_size() < 0 {
+            return Err(ReadError::at(
+                path,
+                format!("byte {}", offset.map_or(end, |o| o.0)),
+                None,
+                format!(
+                    "corrupt OSM PBF: a blob header gives a negative size ({} bytes)",
+                    header.get_blob_size()
+                ),
+            ));
+        }
         end = blobs
             .seek_raw(std::io::SeekFrom::Current(0))
             .map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
@@ -97,39 +149,43 @@ fn check_pbf_framing(path: &Path) -> Result<(), ReadError> {
     Ok(())
 }
 
-fn read_pbf(path: &Path) -> Result<OsmData, ReadError> {
+/// Reads an OSM PBF from `input` (`path` names it in errors): its framing is checked first
+/// (see [`check_pbf_framing`]), then its elements are read from the start.
+pub fn read_pbf_from(
+    path: &Path,
+    mut input: impl Read + Seek + Send,
+) -> Result<OsmData, ReadError> {
     use osmpbf::{Element, ElementReader};
-    check_pbf_framing(path)?;
-    let reader = ElementReader::from_path(path)
-        .map_err(|e| ReadError::file(path, format!("cannot open as OSM PBF: {e}")))?;
+    let io_err = |e: std::io::Error| ReadError::file(path, format!("cannot read: {e}"));
+    let len = input.seek(SeekFrom::End(0)).map_err(io_err)?;
+    input.rewind().map_err(io_err)?;
+    check_pbf_framing(path, &mut input, len)?;
+    input.rewind().map_err(io_err)?;
+    let reader = ElementReader::new(input);
     let mut data = OsmData::default();
+    // The first node not on the Earth (osmpbf's offset + granularity × value wraps on
+    // corrupt input: `overflow-checks = false` for it in Cargo.toml).
+    let mut bad_node: Option<(i64, String)> = None;
+    let mut node = |id: i64, lon: f64, lat: f64| match node_position(lon, lat) {
+        Ok(c) => {
+            data.nodes.insert(id, c);
+        }
+        Err(problem) => {
+            bad_node.get_or_insert((id, problem));
+        }
+    };
+    let mut ways = Vec::new();
     reader
         .for_each(|element| match element {
-            Element::Node(n) => {
-                data.nodes.insert(
-                    n.id(),
-                    Coord {
-                        x: n.lon(),
-                        y: n.lat(),
-                    },
-                );
-            }
-            Element::DenseNode(n) => {
-                data.nodes.insert(
-                    n.id(),
-                    Coord {
-                        x: n.lon(),
-                        y: n.lat(),
-                    },
-                );
-            }
+            Element::Node(n) => node(n.id(), n.lon(), n.lat()),
+            Element::DenseNode(n) => node(n.id(), n.lon(), n.lat()),
             Element::Way(w) => {
                 let tags: Vec<(String, String)> = w
                     .tags()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
                 if tags.iter().any(|(k, _)| k == "highway") {
-                    data.ways.push(OsmWay {
+                    ways.push(OsmWay {
                         id: w.id(),
                         nodes: w.refs().collect(),
                         tags,
@@ -139,7 +195,28 @@ fn read_pbf(path: &Path) -> Result<OsmData, ReadError> {
             Element::Relation(_) => {}
         })
         .map_err(|e| ReadError::file(path, format!("corrupt OSM PBF: {e}")))?;
+    if let Some((id, problem)) = bad_node {
+        return Err(ReadError::at(
+            path,
+            format!("node {id}"),
+            None,
+            format!("corrupt OSM PBF: {problem}"),
+        ));
+    }
+    data.ways = ways;
     Ok(data)
+}
+
+/// A node's position, if it is one: longitude in [-180, 180] and latitude in [-90, 90].
+fn node_position(lon: f64, lat: f64) -> Result<Coord, String> {
+    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
+        Ok(Coord { x: lon, y: lat })
+    } else {
+        Err(format!(
+            "position lat {lat}, lon {lon} is not on the Earth (latitude must lie in \
+             [-90, 90], longitude in [-180, 180])"
+        ))
+    }
 }
 
 fn attr(path: &Path, e: &BytesStart, key: &[u8]) -> Result<Option<String>, ReadError> {
@@ -242,7 +319,10 @@ pub fn read_xml(path: &Path, input: impl BufRead) -> Result<OsmData, ReadError> 
                     let id: i64 = number(path, e, b"id", "node")?;
                     let lat: f64 = number(path, e, b"lat", "node")?;
                     let lon: f64 = number(path, e, b"lon", "node")?;
-                    data.nodes.insert(id, Coord { x: lon, y: lat });
+                    let c = node_position(lon, lat).map_err(|problem| {
+                        ReadError::at(path, format!("node {id}"), None, problem)
+                    })?;
+                    data.nodes.insert(id, c);
                 }
                 b"way" => {
                     way = Some(OsmWay {

@@ -14,8 +14,7 @@ use crate::io::output::{
 };
 use crate::io::report::Figure;
 use crate::io::tables::{
-    indicator_document, indicator_records, to_markdown, underserved_records, write_parquet,
-    write_text, Block,
+    indicator_document, indicator_records, to_markdown, underserved_records, write_text, Block,
 };
 use crate::plan::Plan;
 use crate::proposal::Proposal;
@@ -122,7 +121,10 @@ pub fn write_run(
     }
     let long = indicator_records(ind, coverage, access);
     w.file("indicators.csv", |p| write_csv(p, &long))?;
-    w.file("indicators.parquet", |p| write_parquet(p, &long))?;
+    #[cfg(feature = "parquet")]
+    w.file("indicators.parquet", |p| {
+        crate::io::tables::write_parquet(p, &long)
+    })?;
     let under = underserved_records(ind);
     if !under.is_empty() {
         w.file("underserved.csv", |p| write_csv(p, &under))?;

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+#[cfg(feature = "parquet")]
 use polars::prelude::*;
 
 use crate::coverage::Coverage;
@@ -230,6 +231,7 @@ pub fn underserved_records(ind: &Indicators) -> Vec<Record> {
 }
 
 /// Writes records as a Parquet file (typed columns: text, float, boolean; nulls kept).
+#[cfg(feature = "parquet")]
 pub fn write_parquet(path: &Path, records: &[Record]) -> std::io::Result<()> {
     let Some(first) = records.first() else {
         return Err(std::io::Error::other("no rows to write"));
