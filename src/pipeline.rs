@@ -156,6 +156,28 @@ pub struct Outcome {
     pub manifest: Manifest,
 }
 
+/// The caller's progress with the edge's clock, so that time limits (`[siting]
+/// time_limit_s`) apply to every run (the core reads no clock).
+struct Clocked<'a> {
+    inner: &'a dyn Progress,
+    start: std::time::Instant,
+}
+
+impl Progress for Clocked<'_> {
+    fn begin(&self, step: &str, total: u64) {
+        self.inner.begin(step, total)
+    }
+    fn advance(&self, n: u64) {
+        self.inner.advance(n)
+    }
+    fn end(&self) {
+        self.inner.end()
+    }
+    fn elapsed_s(&self) -> Option<f64> {
+        Some(self.start.elapsed().as_secs_f64())
+    }
+}
+
 /// How a run treats what it finds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -183,6 +205,11 @@ pub fn run_with(
 ) -> Result<Outcome, RunError> {
     check_output_folder(plan, out_dir)?;
     let folder = RunFolder::open(out_dir)?;
+    let clocked = Clocked {
+        inner: progress,
+        start: std::time::Instant::now(),
+    };
+    let progress: &dyn Progress = &clocked;
     progress.begin("reading inputs", 0);
     let inputs = read_inputs(plan)?;
     progress.end();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lifecircle::siting::{evaluate, solve, Model, Problem, SideConstraints};
+use lifecircle::siting::{evaluate, solve, solve_within, Model, Problem, SideConstraints};
 
 fn shared(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,6 +89,36 @@ fn orlib_pmed1_to_pmed5_reach_the_published_optima() {
         assert_eq!(evaluate(&pb, &s.open).weighted_distance, optimum);
         assert_eq!(s.gap, 0.0, "pmed{n}: bound {} ({})", s.bound, s.method);
     }
+}
+
+/// A time limit that is up at once still answers: p sites (the greedy's, re-checked from
+/// the data), a valid bound below the published optimum, the gap between them, and a method
+/// that says the time stopped it — never an error or a hang.
+#[test]
+fn a_time_limit_answers_with_the_best_sites_and_bound_so_far() {
+    let (pb, p) = pmed(4);
+    let optimum = PMED_OPTIMA.iter().find(|(n, _)| *n == 4).unwrap().1;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
+    };
+    let s = solve_within(&pb, Model::PMedian { p }, usize::MAX, &stop).unwrap();
+    assert!(calls.into_inner() > 0, "the time limit was never asked");
+    assert_eq!(s.open.len(), p);
+    assert_eq!(evaluate(&pb, &s.open).weighted_distance, s.objective);
+    assert!(s.objective >= optimum);
+    assert!(
+        s.bound <= optimum,
+        "bound {} above the optimum {optimum}",
+        s.bound
+    );
+    assert!(s.gap > 0.0 && s.gap.is_finite(), "gap {}", s.gap);
+    assert!(
+        s.method.contains("stopped by the time limit"),
+        "{}",
+        s.method
+    );
 }
 
 struct Sf {

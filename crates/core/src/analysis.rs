@@ -22,6 +22,12 @@ pub trait Progress: Sync {
     fn advance(&self, n: u64);
     /// The step is done.
     fn end(&self);
+    /// Seconds since the run began, for time limits (`[siting] time_limit_s`); `None`: no
+    /// clock, and no time limit applies. The core reads no clock itself: the edge gives one
+    /// (`lifecircle::pipeline::run` always does).
+    fn elapsed_s(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Reports nothing.
@@ -203,6 +209,11 @@ pub fn analyse<'g>(
         None => None,
         Some(s) => {
             progress.begin("proposing sites (location-allocation)", 0);
+            let t0 = progress.elapsed_s();
+            let stop = || match (t0, progress.elapsed_s()) {
+                (Some(a), Some(b)) => b - a > s.time_limit_s,
+                _ => false,
+            };
             let p = proposal::propose(
                 plan,
                 s,
@@ -211,6 +222,7 @@ pub fn analyse<'g>(
                 context.as_ref(),
                 &projection,
                 inputs.candidates.as_deref(),
+                &stop,
             )?;
             progress.end();
             Some(p)

@@ -243,9 +243,14 @@ pub struct SitingSection {
     /// (capacitated variants; demand may be split between sites). A candidate layer's
     /// `capacity` field overrides it per site. Default: no limit.
     pub capacity_per_site: Option<f64>,
-    /// Branch-and-bound nodes allowed to close the optimality gap.
+    /// Branch-and-bound nodes allowed to close the optimality gap (default: no limit but
+    /// the time).
     #[serde(default = "default_node_limit")]
     pub node_limit: usize,
+    /// Wall-clock seconds the heuristic solver may spend; when they are up it stops with its
+    /// best sites and bound, and summary.json says the answer is not proven. Default 60.
+    #[serde(default = "default_time_limit_s")]
+    pub time_limit_s: f64,
     /// `heuristic` (greedy + interchange, Lagrangian bound and branch and bound) or `highs`
     /// (exact MILP; needs the `highs` cargo feature). Default `heuristic`.
     #[serde(default)]
@@ -267,7 +272,10 @@ fn default_spacing() -> f64 {
     250.0
 }
 fn default_node_limit() -> usize {
-    200
+    usize::MAX
+}
+fn default_time_limit_s() -> f64 {
+    60.0
 }
 
 /// `[siting.candidates] fields`: the columns of a candidate-site layer.
@@ -335,6 +343,8 @@ pub struct Siting {
     pub capacity_per_site: Option<f64>,
     /// Branch-and-bound nodes allowed to close the optimality gap.
     pub node_limit: usize,
+    /// Wall-clock seconds the solver may spend, s.
+    pub time_limit_s: f64,
     /// The solver to use.
     pub solver: SitingSolver,
 }
@@ -1169,6 +1179,15 @@ fn resolve_siting(
             ));
         }
     }
+    if !(sec.time_limit_s.is_finite() && sec.time_limit_s > 0.0) {
+        return Err(r.invalid(
+            "siting.time_limit_s",
+            format!(
+                "{} is not a time limit: expected seconds > 0, e.g. 60",
+                sec.time_limit_s
+            ),
+        ));
+    }
     if let Some(id) = sec.force.iter().find(|id| sec.exclude.contains(id)) {
         return Err(r.invalid(
             "siting.force",
@@ -1203,6 +1222,7 @@ fn resolve_siting(
         exclude: sec.exclude.clone(),
         capacity_per_site: sec.capacity_per_site,
         node_limit: sec.node_limit,
+        time_limit_s: sec.time_limit_s,
         solver: sec.solver,
     })
 }

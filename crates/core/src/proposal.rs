@@ -13,7 +13,7 @@ use crate::model::AgeBand;
 use crate::model::{Candidate, Capacity, Facility, FacilityKind, Location, Study};
 use crate::plan::{Plan, Siting, SitingModel};
 use crate::siting::study_problem::{build_problem, generate_candidates};
-use crate::siting::{capacitated, evaluate, solve, Model, Problem, Solution};
+use crate::siting::{capacitated, evaluate, Model, Problem, Solution};
 use crate::standards::Method;
 use crate::study::{AreaIndex, CandidateRecord};
 
@@ -217,6 +217,7 @@ pub fn propose(
     ctx: Option<&NetworkContext>,
     projection: &Projection,
     given: Option<&[CandidateRecord]>,
+    stop: crate::siting::Stop,
 ) -> Result<Proposal, ProposalError> {
     let circle = &plan.circles[s.circle];
     let (candidates, candidates_from) = match given {
@@ -261,7 +262,7 @@ pub fn propose(
     let solution = match s.solver {
         #[cfg(feature = "highs")]
         crate::plan::SitingSolver::Highs => crate::siting::milp::solve(&problem, model),
-        _ => solve(&problem, model, s.node_limit),
+        _ => crate::siting::solve_within(&problem, model, s.node_limit, stop),
     }
     .map_err(ProposalError::Siting)?;
 

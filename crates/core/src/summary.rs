@@ -317,6 +317,11 @@ pub struct SitingSummary {
     pub gap: f64,
     /// How it was found and proven.
     pub solved_by: String,
+    /// Whether the answer is proven optimal (gap 0); when not, `gap` bounds how far from
+    /// the optimum it can be.
+    pub proven_optimal: bool,
+    /// The wall-clock limit the solver had, s.
+    pub time_limit_s: f64,
     /// People within reach before.
     pub covered_before: f64,
     /// People within reach after, re-measured.
@@ -541,6 +546,8 @@ fn siting_summary(plan: &Plan, study: &Study, p: &Proposal) -> SitingSummary {
         bound: p.solution.bound,
         gap: p.solution.gap,
         solved_by: p.solution.method.clone(),
+        proven_optimal: p.solution.gap <= 1e-9,
+        time_limit_s: s.time_limit_s,
         covered_before: p.covered_before,
         covered_after: p.recheck.covered_weight,
         people: e.total_weight,

@@ -465,14 +465,17 @@ pub fn solve(problem: &Problem, model: Model) -> Result<(Vec<usize>, f64, String
                 model,
                 heuristic::greedy_by(problem, p, &mut Fill::new(problem, Goal::of(model))),
             );
-            let start = heuristic::interchange(&relax, model, heuristic::greedy(&relax, model, p));
+            let start =
+                heuristic::interchange(&relax, model, heuristic::greedy(&relax, model, p), &|| {
+                    false
+                });
             let from_relaxed = improve(problem, model, start.clone());
             let open = if value(problem, model, &from_relaxed) > value(problem, model, &filled) {
                 from_relaxed
             } else {
                 filled
             };
-            let (_, relaxed_bound, _) = lagrangian::prove(&relax, model, p, start, 0);
+            let (_, relaxed_bound, _) = lagrangian::prove(&relax, model, p, start, 0, &|| false);
             let bound = if let Model::MaxCover { .. } = model {
                 let top: f64 = sorted_desc(cover_potential(problem)).iter().take(p).sum();
                 relaxed_bound.min(covered_now + top)

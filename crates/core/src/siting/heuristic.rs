@@ -1,6 +1,7 @@
 //! Greedy construction and swap interchange (Teitz–Bart vertex substitution) for MCLP and
 //! p-median, and greedy + drop for set covering. All moves respect the side constraints.
 
+use super::Stop;
 use super::{lagrangian, Model, Problem, SitingError};
 
 const NONE: u32 = u32::MAX;
@@ -187,8 +188,17 @@ pub fn swap_ok(problem: &Problem, per: &[usize], out: usize, inn: usize) -> bool
 /// Best-improvement swap interchange: repeatedly makes the single swap (one open site out,
 /// one closed candidate in) that improves the objective most, until none does. Keeps the
 /// order of the sites that stay.
-pub fn interchange(problem: &Problem, model: Model, mut open: Vec<usize>) -> Vec<usize> {
+pub fn interchange(
+    problem: &Problem,
+    model: Model,
+    mut open: Vec<usize>,
+    stop: Stop,
+) -> Vec<usize> {
     loop {
+        // The time limit: every swap so far improved the sites, so they stand.
+        if stop() {
+            return open;
+        }
         let s = state(problem, &open);
         let current = total(problem, model, &s.best1);
         let eps = 1e-12 * current.abs().max(1.0);

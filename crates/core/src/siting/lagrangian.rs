@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use super::Stop;
 use super::{evaluate, Model, Problem};
 
 /// Site choice of the relaxed problem: the `p` candidates with the largest `value`, within
@@ -187,6 +188,7 @@ fn optimise(
     relax: &mut Relaxation,
     incumbent: &mut (f64, Vec<usize>),
     iterations: usize,
+    stop: Stop,
 ) -> Option<(f64, Vec<usize>)> {
     let minimise = matches!(model, Model::PMedian { .. });
     let base = pmedian_base(problem);
@@ -200,7 +202,11 @@ fn optimise(
     let mut best_y = Vec::new();
     let mut theta = 2.0;
     let mut stale = 0;
-    for _ in 0..iterations {
+    for it in 0..iterations {
+        // The time limit: the best bound so far stands (any bound is valid).
+        if it % 16 == 15 && stop() {
+            break;
+        }
         let (bound, y, g) = if minimise {
             pmedian_eval(problem, &base, &relax.mult, p, fixed)?
         } else {
@@ -284,6 +290,7 @@ pub fn mclp_upper_bound(problem: &Problem, p: usize, iterations: usize) -> f64 {
         &mut relax,
         &mut incumbent,
         iterations,
+        &|| false,
     )
     .map_or(0.0, |b| b.0)
 }
@@ -298,14 +305,16 @@ fn integral(problem: &Problem) -> bool {
 }
 
 /// Proves (or bounds) a heuristic solution: Lagrangian bound at the root, then depth-first
-/// branch and bound within `node_limit` nodes. Returns the best sites found (in their
-/// original order where unchanged), the proven bound, and a description of the method.
+/// branch and bound within `node_limit` nodes, until `stop` says the time is up. Returns the
+/// best sites found (in their original order where unchanged), the proven bound, and a
+/// description of the method.
 pub fn prove(
     problem: &Problem,
     model: Model,
     p: usize,
     open: Vec<usize>,
     node_limit: usize,
+    stop: Stop,
 ) -> (Vec<usize>, f64, String) {
     let minimise = matches!(model, Model::PMedian { .. });
     let e = evaluate(problem, &open);
@@ -336,9 +345,16 @@ pub fn prove(
     };
     let mut root = initial(problem, model);
     let fixed = vec![None; problem.candidates()];
-    let Some((root_bound, _)) =
-        optimise(problem, model, p, &fixed, &mut root, &mut incumbent, 3000)
-    else {
+    let Some((root_bound, _)) = optimise(
+        problem,
+        model,
+        p,
+        &fixed,
+        &mut root,
+        &mut incumbent,
+        3000,
+        stop,
+    ) else {
         return (
             open,
             start,
@@ -366,9 +382,15 @@ pub fn prove(
     let mut nodes = 0usize;
     let mut stack: Vec<(Vec<Option<bool>>, Relaxation)> = vec![(fixed, root.clone())];
     let mut complete = true;
+    let mut timed_out = false;
     while let Some((fixed, mut relax)) = stack.pop() {
         if nodes >= node_limit {
             complete = false;
+            break;
+        }
+        if stop() {
+            complete = false;
+            timed_out = true;
             break;
         }
         nodes += 1;
@@ -393,8 +415,16 @@ pub fn prove(
             }
             continue;
         }
-        let Some((bound, y)) = optimise(problem, model, p, &fixed, &mut relax, &mut incumbent, 250)
-        else {
+        let Some((bound, y)) = optimise(
+            problem,
+            model,
+            p,
+            &fixed,
+            &mut relax,
+            &mut incumbent,
+            250,
+            stop,
+        ) else {
             continue;
         };
         if closes(bound, incumbent.0) {
@@ -425,11 +455,16 @@ pub fn prove(
             format!("greedy + interchange, proven optimal by Lagrangian branch and bound ({nodes} nodes)"),
         );
     }
+    let why = if timed_out {
+        "the time limit"
+    } else {
+        "the node limit"
+    };
     finish(
         incumbent,
         root_bound,
         format!(
-            "greedy + interchange; Lagrangian bound (branch and bound stopped at {nodes} nodes)"
+            "greedy + interchange; Lagrangian bound (branch and bound stopped by {why} at {nodes} nodes)"
         ),
     )
 }

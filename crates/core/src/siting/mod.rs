@@ -500,9 +500,25 @@ pub fn relative_gap(objective: f64, bound: f64) -> f64 {
     }
 }
 
+/// Says when the time allowed is up: checked between swaps, subgradient steps and branch and
+/// bound nodes, so a solve stops with its best sites and bound so far. The core has no clock;
+/// the caller's closure has (see `[siting] time_limit_s`).
+pub type Stop<'a> = &'a (dyn Fn() -> bool + Sync);
+
 /// Solves `model`: heuristic, Lagrangian bound, and (for p-median and MCLP) branch and
-/// bound within `node_limit` nodes when a gap remains.
+/// bound within `node_limit` nodes when a gap remains. No time limit: see [`solve_within`].
 pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solution, SitingError> {
+    solve_within(problem, model, node_limit, &|| false)
+}
+
+/// [`solve`], stopping when `stop` says the time is up, with the best sites and the best
+/// bound found so far (the gap says how far from proven they are).
+pub fn solve_within(
+    problem: &Problem,
+    model: Model,
+    node_limit: usize,
+    stop: Stop,
+) -> Result<Solution, SitingError> {
     if problem.capacities.is_some() {
         let (open, bound, method) = capacitated::solve(problem, model)?;
         return Ok(finish(problem, model, open, bound, method));
@@ -511,8 +527,9 @@ pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solut
         Model::MaxCover { p } | Model::PMedian { p } => {
             problem.check_p(p)?;
             let start = heuristic::greedy(problem, model, p);
-            let open = heuristic::interchange(problem, model, start);
-            let (open, bound, method) = lagrangian::prove(problem, model, p, open, node_limit);
+            let open = heuristic::interchange(problem, model, start, stop);
+            let (open, bound, method) =
+                lagrangian::prove(problem, model, p, open, node_limit, stop);
             Ok(finish(problem, model, open, bound, method))
         }
         Model::SetCover { share } => {
