@@ -209,6 +209,7 @@ fn generated_candidates(s: &Siting, study: &Study, ctx: Option<&NetworkContext>)
 
 /// Runs the siting stage of `plan` (which must have `[siting]`). `given` are the candidate
 /// records of `[siting] candidates`, read at the edge; `None` generates candidates.
+#[allow(clippy::too_many_arguments)] // each is one input of the step; a struct would only rename them
 pub fn propose(
     plan: &Plan,
     s: &Siting,

@@ -180,6 +180,7 @@ fn mclp_eval(
 /// Subgradient optimisation of the bound. `incumbent` is the best known objective (for the
 /// step size) and is improved with the relaxed site choices. Returns the best bound and the
 /// relaxed site choice at it; `None` when the fixings are infeasible.
+#[allow(clippy::too_many_arguments)] // each is one input of the step; a struct would only rename them
 fn optimise(
     problem: &Problem,
     model: Model,
