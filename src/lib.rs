@@ -7,8 +7,9 @@
 //! `lifecircle_core::coverage`.
 
 pub use lifecircle_core::{
-    analyse, analysis, coverage, crs, demo, indicators, map, model, network, plan, proposal,
-    siting, standards, study, summary, Analysis, Inputs, Plan, Silent, StreetNetwork, Summary,
+    analyse, analysis, checks, coverage, crs, demo, indicators, map, model, network, plan,
+    proposal, siting, standards, study, summary, Analysis, Inputs, Plan, Silent, StreetNetwork,
+    Summary,
 };
 
 pub mod io;

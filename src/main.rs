@@ -190,8 +190,8 @@ fn print_outcome(o: &Outcome) {
             p.solution.method
         );
     }
-    for line in &o.summary.warnings {
-        println!("warning: {line}");
+    for w in &o.summary.warnings {
+        println!("warning: {}", w.message);
     }
     for f in &o.files {
         println!("wrote {}", f.display());

@@ -488,10 +488,17 @@ kinds = ["day_care"]
     let network = out.summary.network.as_ref().unwrap();
     assert_eq!(network.cells_not_snapped, 1);
     assert_eq!(network.residents_not_snapped, 100.0);
-    let warnings = out.summary.warnings.join("\n");
+    let far = out
+        .summary
+        .warnings
+        .iter()
+        .find(|w| w.code == lifecircle::summary::WarningCode::FarFromStreet)
+        .expect("a far_from_street warning");
     assert!(
-        warnings.contains("1 population cells (100.0 residents) lie farther than 300.0 m"),
-        "{warnings}"
+        far.message
+            .contains("1 population cells (100.0 residents) lie farther than 300.0 m"),
+        "{}",
+        far.message
     );
 }
 

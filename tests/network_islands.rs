@@ -13,6 +13,7 @@ use lifecircle::model::{Capacity, Counts, FacilityKind};
 use lifecircle::network::{SnapRule, StreetNetwork, WalkGraph};
 use lifecircle::plan::Plan;
 use lifecircle::study::{FacilityRecord, Inputs, PopulationRecord};
+use lifecircle::summary::WarningCode;
 
 fn shared(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -235,7 +236,8 @@ fn helsinki_analysis_reports_islands_and_never_sites_on_them() {
     assert!(
         s.warnings
             .iter()
-            .any(|w| w.contains("lie nearer a street island")),
+            .any(|w| w.code == WarningCode::StreetIslands
+                && w.message.contains("lie nearer a street island")),
         "{:?}",
         s.warnings
     );
@@ -246,7 +248,9 @@ fn helsinki_analysis_reports_islands_and_never_sites_on_them() {
         n.pedestrian_length_share
     );
     assert!(
-        !s.warnings.iter().any(|w| w.contains("drive-only")),
+        !s.warnings
+            .iter()
+            .any(|w| w.code == WarningCode::DriveOnlyNetwork),
         "{:?}",
         s.warnings
     );
@@ -272,7 +276,10 @@ fn the_huangpu_drive_extract_is_named_drive_only() {
         n.pedestrian_length_share
     );
     assert!(
-        s.warnings.iter().any(|w| w.contains("looks drive-only")),
+        s.warnings
+            .iter()
+            .any(|w| w.code == WarningCode::DriveOnlyNetwork
+                && w.message.contains("looks drive-only")),
         "{:?}",
         s.warnings
     );
@@ -311,9 +318,10 @@ fn the_demo_is_neither_drive_only_nor_islanded() {
         (1, 0, 0)
     );
     assert!(
-        !s.warnings
-            .iter()
-            .any(|w| w.contains("drive-only") || w.contains("island")),
+        !s.warnings.iter().any(|w| matches!(
+            w.code,
+            WarningCode::DriveOnlyNetwork | WarningCode::StreetIslands
+        )),
         "{:?}",
         s.warnings
     );

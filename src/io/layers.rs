@@ -183,8 +183,43 @@ fn read_located(layer: &Layer, coords: Coords) -> Result<Located, ReadError> {
     located_in_stated_crs(layer, table)
 }
 
+/// Refuses a layer declared projected (`EPSG:<code>`, metres) whose coordinates all look like
+/// degrees: every one within ±180 / ±90 and the whole layer spanning less than 10 units.
+fn check_degrees_declared_projected(layer: &Layer, table: &Table) -> Result<(), ReadError> {
+    use geo::CoordsIter;
+    let InputCrs::Epsg(code) = layer.crs else {
+        return Ok(());
+    };
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    let mut any = false;
+    for g in table.rows.iter().filter_map(|r| r.geometry.as_ref()) {
+        for c in g.coords_iter() {
+            if !((-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y)) {
+                return Ok(());
+            }
+            any = true;
+            (x0, x1, y0, y1) = (x0.min(c.x), x1.max(c.x), y0.min(c.y), y1.max(c.y));
+        }
+    }
+    if any && (x1 - x0).max(y1 - y0) < 10.0 {
+        return Err(ReadError::file(
+            &layer.path,
+            format!(
+                "crs: the layer is declared EPSG:{code} (projected, in metres) but every coordinate looks like degrees (x {x0}–{x1}, y {y0}–{y1}, less than 10 units across); state crs = \"WGS84\" (or \"GCJ02\" / \"BD09\" for web-map coordinates)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Converts a table's geometries from the CRS the plan states to WGS84.
 fn located_in_stated_crs(layer: &Layer, table: Table) -> Result<Located, ReadError> {
+    check_degrees_declared_projected(layer, &table)?;
     let projected = match layer.crs {
         InputCrs::Epsg(code) => Some(
             Projection::from_epsg(code)

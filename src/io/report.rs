@@ -303,7 +303,7 @@ pub fn html(
     if !summary.warnings.is_empty() {
         out.push_str("<h2>提示 Warnings</h2>\n<ul>\n");
         for x in &summary.warnings {
-            out.push_str(&format!("<li class=\"warn\">{}</li>\n", escape(x)));
+            out.push_str(&format!("<li class=\"warn\">{}</li>\n", escape(&x.message)));
         }
         out.push_str("</ul>\n");
     }

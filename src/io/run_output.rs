@@ -18,7 +18,7 @@ use crate::io::tables::{
 };
 use crate::plan::Plan;
 use crate::proposal::Proposal;
-use crate::summary::{MapsSummary, Summary};
+use crate::summary::{MapsSummary, Summary, Warning, WarningCode};
 
 /// Why writing a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -71,18 +71,18 @@ pub fn font_warning(plan: &Plan) -> Result<Option<String>, WriteError> {
 }
 
 /// The maps' font and the warning when labels fall back.
-fn font(plan: &Plan) -> Result<(Option<MapFont>, Option<String>), WriteError> {
+fn font(plan: &Plan) -> Result<(Option<MapFont>, Option<Warning>), WriteError> {
     let font =
         locate_font(plan.report.font.as_deref()).map_err(|e| WriteError::Font(e.to_string()))?;
     let warning = match &font {
         Some(f) if f.cjk => None,
-        Some(f) => Some(format!(
+        Some(f) => Some(Warning::new(WarningCode::FontWithoutCjk, format!(
             "map labels are in English only: {} has no Chinese glyphs; install a CJK font (Debian: fonts-noto-cjk or fonts-wqy-microhei) or set LIFECIRCLE_FONT",
             f.path.display()
+        ))),
+        None => Some(Warning::new(WarningCode::NoFont,
+            "PNG maps have no text: no font found; install fonts-noto-cjk (Debian) or set LIFECIRCLE_FONT / [report] font",
         )),
-        None => Some(
-            "PNG maps have no text: no font found; install fonts-noto-cjk (Debian) or set LIFECIRCLE_FONT / [report] font".into(),
-        ),
     };
     Ok((font, warning))
 }

@@ -3,6 +3,7 @@
 //! `[siting]`, propose sites. [`analyse`] reads no file and writes none: the readers hand it
 //! [`Inputs`] and a [`StreetNetwork`], the writers take the [`Analysis`] it returns.
 
+use crate::checks::{self, CheckError, Checks, Warning};
 use crate::coverage::{self, Coverage, Detour, NetworkContext, ServiceArea, Sources};
 use crate::crs::{CrsError, Projection};
 use crate::indicators::{self, CellAccess, Indicators};
@@ -59,6 +60,9 @@ pub enum AnalysisError {
     /// The siting stage failed.
     #[error(transparent)]
     Proposal(#[from] ProposalError),
+    /// The inputs cannot give a meaningful figure (see [`crate::checks`]).
+    #[error(transparent)]
+    Check(#[from] CheckError),
 }
 
 /// Everything one analysis produced, in memory and typed.
@@ -71,8 +75,13 @@ pub struct Analysis<'g> {
     pub build: BuildReport,
     /// Facilities the reader left out.
     pub skipped: Skipped,
-    /// Population records read (before census polygons are spread onto a grid).
+    /// Population records read (before census polygons are spread onto a grid, and before
+    /// outliers are left out).
     pub population_records: usize,
+    /// What the checks before the analysis decided (outliers left out, extents).
+    pub checks: Checks,
+    /// The checks' warnings about the inputs.
+    pub input_warnings: Vec<Warning>,
     /// The street network and every cell's and facility's snap onto it.
     pub network: Option<NetworkContext<'g>>,
     /// How the street network was built.
@@ -110,10 +119,21 @@ impl std::fmt::Debug for Analysis<'_> {
 }
 
 /// The analysis CRS of `plan` for `inputs`: the plan's EPSG code, or the UTM zone of the
-/// inputs' centre. Build the [`StreetNetwork`] in it before calling [`analyse`].
+/// inputs' centre. Build the [`StreetNetwork`] in it before calling [`analyse`]. An explicit
+/// code that distorts distances by more than 1 % at the median population point is refused
+/// ([`checks::check_analysis_crs`]).
 pub fn projection(plan: &Plan, inputs: &Inputs) -> Result<Projection, AnalysisError> {
     let centre = inputs.centre().ok_or(StudyError::NoPopulation)?;
-    Ok(plan.analysis_crs.resolve(centre)?)
+    let p = plan
+        .analysis_crs
+        .resolve(centre)
+        .map_err(|e| CheckError::Plan {
+            file: plan.file.clone(),
+            key: "study.analysis_crs".into(),
+            message: e.to_string(),
+        })?;
+    checks::check_analysis_crs(plan, centre, &p)?;
+    Ok(p)
 }
 
 /// Analyses `plan` on `inputs` (and along `network` when given, which must be built in
@@ -133,6 +153,9 @@ pub fn analyse<'g>(
             });
         }
     }
+    let population_records = inputs.population.len();
+    let mut inputs = inputs;
+    let (checks, input_warnings) = checks::check_inputs(plan, &mut inputs, network, &projection)?;
     progress.begin("projecting and assigning cells to areas", 0);
     let (study, build) = study::build(&inputs, &projection)?;
     progress.end();
@@ -230,7 +253,9 @@ pub fn analyse<'g>(
     };
     Ok(Analysis {
         projection,
-        population_records: inputs.population.len(),
+        population_records,
+        checks,
+        input_warnings,
         skipped: inputs.skipped,
         study,
         build,

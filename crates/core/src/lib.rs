@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod analysis;
+pub mod checks;
 pub mod coverage;
 pub mod crs;
 pub mod demo;

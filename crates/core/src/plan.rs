@@ -15,6 +15,12 @@ use crate::crs::{AnalysisCrs, InputCrs};
 use crate::model::{AgeBand, FacilityKind};
 use crate::standards::{Circle, Method, Reach, Require, Standards, TargetKey};
 
+/// The largest reach, snapping distance, grid or candidate spacing a plan may give, m: a
+/// walking circle is a few kilometres at most.
+pub const MAX_DISTANCE_M: f64 = 50_000.0;
+/// The largest walking speed a plan may give, m/s (faster is not walking).
+pub const MAX_SPEED_M_PER_S: f64 = 5.0;
+
 /// A plan that cannot be used, with the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -874,6 +880,36 @@ impl PlanFile {
                     format!("{key} = {value}: expected a finite number ≥ 0"),
                 ));
             }
+            let bad = match k {
+                TargetKey::ElderlyWalkSpeedMPerS
+                    if !(*value > 0.0 && *value <= MAX_SPEED_M_PER_S) =>
+                {
+                    Some(format!("expected a walking speed in m/s > 0 and at most {MAX_SPEED_M_PER_S}, e.g. 1.0"))
+                }
+                TargetKey::Circle15MinM
+                | TargetKey::Circle10MinM
+                | TargetKey::Circle5MinM
+                | TargetKey::DayCentreRadiusM
+                    if !(*value > 0.0 && *value <= MAX_DISTANCE_M) =>
+                {
+                    Some(format!("expected metres > 0 and at most {MAX_DISTANCE_M}"))
+                }
+                TargetKey::MealShareOf65Plus
+                | TargetKey::BedShareOf60Plus
+                | TargetKey::BasicBedShareOf60Plus
+                | TargetKey::NursingBedShare
+                    if *value > 1.0 =>
+                {
+                    Some("a share is at most 1: write 0.6 for 60 %".to_string())
+                }
+                _ => None,
+            };
+            if let Some(why) = bad {
+                return Err(r.invalid(
+                    &format!("standards.overrides.{key}"),
+                    format!("{key} = {value}: {why}"),
+                ));
+            }
             standards.override_target(k, *value);
         }
         let mut walking_speeds = BTreeMap::new();
@@ -888,10 +924,10 @@ impl PlanFile {
             walking_speeds.insert(band, default);
         }
         for (&band, value) in &self.walking_speed_m_per_s {
-            if !(value.is_finite() && *value > 0.0) {
+            if !(value.is_finite() && *value > 0.0 && *value <= MAX_SPEED_M_PER_S) {
                 return Err(r.invalid(
                     "walking_speed_m_per_s",
-                    format!("{band} = {value}: expected m/s > 0"),
+                    format!("{band} = {value}: expected m/s > 0 (and at most {MAX_SPEED_M_PER_S})"),
                 ));
             }
             walking_speeds.insert(band, (*value, "plan [walking_speed_m_per_s]".to_string()));
@@ -899,10 +935,16 @@ impl PlanFile {
         let network = match &self.network {
             None => None,
             Some(n) => {
-                if !(n.max_snap_m.is_finite() && n.max_snap_m >= 0.0) {
+                if !(n.max_snap_m.is_finite()
+                    && n.max_snap_m >= 0.0
+                    && n.max_snap_m <= MAX_DISTANCE_M)
+                {
                     return Err(r.invalid(
                         "network.max_snap_m",
-                        format!("{}: expected metres ≥ 0", n.max_snap_m),
+                        format!(
+                            "{}: expected metres ≥ 0 and at most {MAX_DISTANCE_M}",
+                            n.max_snap_m
+                        ),
                     ));
                 }
                 if !(n.min_component_m.is_finite() && n.min_component_m >= 0.0) {
@@ -953,10 +995,16 @@ impl PlanFile {
             geometry: self.population.geometry.unwrap_or_default(),
             grid_cell_m: self.population.grid_cell_m.unwrap_or(100.0),
         };
-        if !(population.grid_cell_m.is_finite() && population.grid_cell_m > 0.0) {
+        if !(population.grid_cell_m.is_finite()
+            && population.grid_cell_m > 0.0
+            && population.grid_cell_m <= MAX_DISTANCE_M)
+        {
             return Err(r.invalid(
                 "population.grid_cell_m",
-                format!("{}: expected metres > 0", population.grid_cell_m),
+                format!(
+                    "{}: expected metres > 0 and at most {MAX_DISTANCE_M}",
+                    population.grid_cell_m
+                ),
             ));
         }
         let p = &population.fields;
@@ -1024,6 +1072,16 @@ impl PlanFile {
             out
         };
         for c in &circles {
+            let radius_m = c.radius_m();
+            if !(radius_m.is_finite() && radius_m > 0.0 && radius_m <= MAX_DISTANCE_M) {
+                return Err(r.invalid(
+                    &format!("circles ({})", c.name),
+                    format!(
+                        "reach {} = {radius_m} m: expected more than 0 and at most {MAX_DISTANCE_M} m (a walking circle)",
+                        c.reach
+                    ),
+                ));
+            }
             if c.method == Method::Network && network.is_none() {
                 return Err(r.invalid(
                     &format!("circles ({})", c.name),
@@ -1046,6 +1104,16 @@ impl PlanFile {
             None => None,
             Some(sec) => Some(resolve_siting(&r, sec, &circles)?),
         };
+        if let Some(sec) = &self.siting {
+            if subdistricts.is_none()
+                && (sec.min_per_subdistrict > 0 || sec.max_per_subdistrict.is_some())
+            {
+                return Err(r.invalid(
+                    "siting.min_per_subdistrict",
+                    "quotas per sub-district need a [subdistricts] layer; add one, or remove min_per_subdistrict / max_per_subdistrict",
+                ));
+            }
+        }
 
         let tiles = match (&self.report.tiles, &self.report.tiles_attribution) {
             (None, None) => None,
@@ -1157,8 +1225,17 @@ fn resolve_siting(
             format!("{share}: expected a share in (0, 1]"),
         ));
     }
-    if !(sec.candidate_spacing_m.is_finite() && sec.candidate_spacing_m > 0.0) {
-        return Err(r.invalid("siting.candidate_spacing_m", "expected metres > 0"));
+    if !(sec.candidate_spacing_m.is_finite()
+        && sec.candidate_spacing_m > 0.0
+        && sec.candidate_spacing_m <= MAX_DISTANCE_M)
+    {
+        return Err(r.invalid(
+            "siting.candidate_spacing_m",
+            format!(
+                "{}: expected metres > 0 and at most {MAX_DISTANCE_M}",
+                sec.candidate_spacing_m
+            ),
+        ));
     }
     if let Some(c) = sec.capacity_per_site {
         if !(c.is_finite() && c > 0.0) {
@@ -1266,9 +1343,15 @@ fn resolve_circle(
                 Some(s) => s,
                 None => speeds.get(&c.age_band).map_or(1.0, |s| s.0),
             };
+            let speed_m_per_s = positive("speed_m_per_s", speed)?;
+            if speed_m_per_s > MAX_SPEED_M_PER_S {
+                return Err(format!(
+                    "speed_m_per_s = {speed_m_per_s}: expected at most {MAX_SPEED_M_PER_S} m/s (walking)"
+                ));
+            }
             Reach::Walk {
                 minutes: positive("minutes", min)?,
-                speed_m_per_s: positive("speed_m_per_s", speed)?,
+                speed_m_per_s,
             }
         }
         (Some(_), Some(_)) => return Err("give distance_m or minutes, not both".into()),

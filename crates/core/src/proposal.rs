@@ -29,6 +29,126 @@ pub enum ProposalError {
     /// A candidate cannot be projected into the analysis CRS.
     #[error("analysis CRS: {0}")]
     Crs(#[from] crate::crs::CrsError),
+    /// `[siting]` asks for what the candidates and sub-districts cannot give (unknown forced
+    /// or excluded ids, quotas beyond `p` or beyond a sub-district's candidates).
+    #[error("{}: {key}: {message}", file.display())]
+    Plan {
+        /// The plan file.
+        file: std::path::PathBuf,
+        /// The key at fault, e.g. `siting.force`.
+        key: String,
+        /// What is wrong, with the names and numbers, and what to change.
+        message: String,
+    },
+}
+
+/// Checks `[siting]`'s forced and excluded ids and its quotas against the candidates and
+/// sub-districts, naming what cannot be met.
+fn check_siting(
+    plan: &Plan,
+    s: &Siting,
+    study: &Study,
+    candidates: &[Candidate],
+    from: CandidateSource,
+) -> Result<(), ProposalError> {
+    let err = |key: &str, message: String| ProposalError::Plan {
+        file: plan.file.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let ids: std::collections::HashSet<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+    let source = match (from, s.candidates.as_ref()) {
+        (CandidateSource::Layer, Some(c)) => format!(
+            "the candidate layer {}",
+            c.layer
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+        _ => format!(
+            "the {} generated candidates (ids such as {})",
+            candidates.len(),
+            candidates
+                .iter()
+                .take(3)
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    for (key, list) in [("siting.force", &s.force), ("siting.exclude", &s.exclude)] {
+        let unknown: Vec<&str> = list
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !ids.contains(id))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(err(
+                key,
+                format!(
+                    "{} not among {source}: {}; name candidate ids",
+                    if unknown.len() == 1 {
+                        "this id is"
+                    } else {
+                        "these ids are"
+                    },
+                    unknown
+                        .iter()
+                        .map(|i| format!("'{i}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    if study.subdistricts.is_empty() || s.min_per_subdistrict == 0 {
+        return Ok(());
+    }
+    let mut needs = Vec::new();
+    for (g, area) in study.subdistricts.iter().enumerate() {
+        let existing = study
+            .facilities
+            .iter()
+            .filter(|f| f.kind == s.kind && f.subdistrict == Some(g))
+            .count();
+        let need = s.min_per_subdistrict.saturating_sub(existing);
+        if need == 0 {
+            continue;
+        }
+        let available = candidates
+            .iter()
+            .filter(|c| c.subdistrict == Some(g) && !s.exclude.contains(&c.id))
+            .count();
+        if available < need {
+            return Err(err(
+                "siting.min_per_subdistrict",
+                format!(
+                    "{}: min_per_subdistrict = {} {} needs {need} new sites ({existing} existing) but the sub-district has {available} candidates; lower the quota, or give candidates there",
+                    area.name, s.min_per_subdistrict, s.kind
+                ),
+            ));
+        }
+        needs.push((area.name.as_str(), need, existing));
+    }
+    let total: usize = needs.iter().map(|n| n.1).sum();
+    if s.model != SitingModel::Lscp && total > s.p {
+        return Err(err(
+            "siting.min_per_subdistrict",
+            format!(
+                "min_per_subdistrict = {} {} needs {total} new sites but p = {}: {}; raise p or lower the quota",
+                s.min_per_subdistrict,
+                s.kind,
+                s.p,
+                needs
+                    .iter()
+                    .map(|(n, k, e)| format!("{n} {k} ({e} existing)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Where the candidate sites came from.
@@ -231,6 +351,7 @@ pub fn propose(
             CandidateSource::Generated,
         ),
     };
+    check_siting(plan, s, study, &candidates, candidates_from)?;
     let sites_xy: Vec<Coord<f64>> = candidates.iter().map(|c| c.location.xy_m).collect();
     let catchments = coverage::catchments(
         study,

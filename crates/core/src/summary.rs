@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Serialize, Serializer};
 
 use crate::analysis::Analysis;
+pub use crate::checks::{Checks, Warning, WarningCode};
 use crate::crs::AnalysisCrs;
 use crate::model::{FacilityKind, Study};
 use crate::plan::{Layer, Plan};
@@ -48,8 +49,10 @@ pub struct Summary {
     pub inputs: InputsSummary,
     /// District totals and coverage.
     pub totals: Totals,
-    /// Everything the user should know about the figures.
-    pub warnings: Vec<String>,
+    /// What the checks before the analysis decided: outliers left out, layer extents.
+    pub checks: Checks,
+    /// Everything the user should know about the figures, each with its code.
+    pub warnings: Vec<Warning>,
     /// Data files of the run (GeoJSON, tables), in writing order.
     pub outputs: Vec<String>,
     /// The siting stage, when the plan has `[siting]` (`null` otherwise).
@@ -385,38 +388,48 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Human-readable warnings from building the study and reading facilities.
-pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<String> {
+/// Warnings from building the study and reading facilities.
+pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<Warning> {
+    use WarningCode as W;
     let mut w = Vec::new();
     if report.cells_outside_subdistricts > 0 {
-        w.push(format!(
+        w.push(Warning::new(W::CellsOutsideSubdistricts, format!(
             "{} population cells ({:.0} residents) lie in no sub-district polygon; they count in the district totals only",
             report.cells_outside_subdistricts, report.residents_outside_subdistricts
-        ));
+        )));
     }
     if report.cells_outside_committees > 0 {
-        w.push(format!(
-            "{} population cells lie in no residential-committee polygon",
-            report.cells_outside_committees
+        w.push(Warning::new(
+            W::CellsOutsideCommittees,
+            format!(
+                "{} population cells lie in no residential-committee polygon",
+                report.cells_outside_committees
+            ),
         ));
     }
     if !report.facilities_outside_subdistricts.is_empty() {
-        w.push(format!(
-            "{} facilities lie in no sub-district: {}",
-            report.facilities_outside_subdistricts.len(),
-            report.facilities_outside_subdistricts.join(", ")
+        w.push(Warning::new(
+            W::FacilitiesOutsideSubdistricts,
+            format!(
+                "{} facilities lie in no sub-district: {}",
+                report.facilities_outside_subdistricts.len(),
+                report.facilities_outside_subdistricts.join(", ")
+            ),
         ));
     }
     for (id, given, found) in &report.facilities_subdistrict_mismatch {
-        w.push(format!(
+        w.push(Warning::new(W::FacilitySubdistrictMismatch, format!(
             "facility {id}: sub-district given as '{given}' but it lies in '{found}' (the polygon is used)"
-        ));
+        )));
     }
     for (label, rows) in &skipped.unknown_labels {
-        w.push(format!(
-            "skipped {} facilities with unknown label '{label}' ({})",
-            rows.len(),
-            rows.join(", ")
+        w.push(Warning::new(
+            W::SkippedFacilities,
+            format!(
+                "skipped {} facilities with unknown label '{label}' ({})",
+                rows.len(),
+                rows.join(", ")
+            ),
         ));
     }
     w
@@ -603,7 +616,7 @@ pub const COMPARE_REACH_FROM_M: f64 = 500.0;
 /// A warning for each network circle of at least [`COMPARE_REACH_FROM_M`] and each of its
 /// kinds where fewer than half the people covered in a straight line are covered along the
 /// network: a sign of a network that is not a walking network, or does not cover the area.
-fn network_vs_straight_line(a: &Analysis) -> Vec<String> {
+fn network_vs_straight_line(a: &Analysis) -> Vec<Warning> {
     let mut out = Vec::new();
     let cells = &a.study.cells;
     for c in &a.coverage.circles {
@@ -628,7 +641,7 @@ fn network_vs_straight_line(a: &Analysis) -> Vec<String> {
                 }
             }
             if people > 0.0 && by_line > 0.0 && by_net < 0.5 * by_line {
-                out.push(format!(
+                out.push(Warning::new(WarningCode::NetworkFarBelowStraightLine, format!(
                     "circle {} ({} m): {:.1} % of people aged {} reach a {} along the network against {:.1} % in a straight line, less than half: check that the street network is a walking network and covers the study area",
                     c.circle.name,
                     r,
@@ -636,11 +649,86 @@ fn network_vs_straight_line(a: &Analysis) -> Vec<String> {
                     c.circle.age_band,
                     kind.id(),
                     100.0 * by_line / people
-                ));
+                )));
             }
         }
     }
     out
+}
+
+/// Every warning about an analysis, before anything is written: the checks of the inputs,
+/// building the study, the street network and the comparison of the two methods. The writer
+/// adds its own (the maps' font) after these; a `--strict` run refuses any.
+pub fn analysis_warnings(plan: &Plan, a: &Analysis) -> Vec<Warning> {
+    use WarningCode as W;
+    let mut all_warnings = a.input_warnings.clone();
+    all_warnings.extend(warnings(&a.build, &a.skipped));
+    if let Some(n) = &network_summary(plan, a) {
+        if n.cells_not_snapped > 0 {
+            all_warnings.push(Warning::new(W::FarFromStreet, format!(
+                "{} population cells ({} residents) lie farther than {} m from any walkable street: no network circle covers them",
+                n.cells_not_snapped,
+                json_num(n.residents_not_snapped),
+                json_num(n.max_snap_m)
+            )));
+        }
+        let islands = format!(
+            "{} pieces of street cut off from the main network, {} nodes, {} km",
+            n.islands,
+            n.island_nodes,
+            json_num(n.island_km)
+        );
+        if n.cells_moved_off_islands > 0 {
+            all_warnings.push(Warning::new(W::StreetIslands, format!(
+                "{} population cells ({} residents) lie nearer a street island ({islands}) than any connected street: they are walked from the nearest connected street instead, up to {} m away",
+                n.cells_moved_off_islands,
+                json_num(n.residents_moved_off_islands),
+                json_num(n.max_snap_m)
+            )));
+        }
+        if !n.facilities_moved_off_islands.is_empty() {
+            all_warnings.push(Warning::new(W::StreetIslands, format!(
+                "{} facilities lie nearer a street island ({islands}) than any connected street and are walked from the nearest connected street: {}",
+                n.facilities_moved_off_islands.len(),
+                n.facilities_moved_off_islands.join(", ")
+            )));
+        }
+        if n.pedestrian_length_share
+            .is_some_and(|x| x < crate::network::diagnostics::DRIVE_ONLY_BELOW_SHARE)
+        {
+            all_warnings.push(Warning::new(W::DriveOnlyNetwork, format!(
+                "the street network looks drive-only: footways, paths, pedestrian streets, steps, living streets and service ways make {:.1} % of its walkable length (a walking network has far more); walking distances along it are too long and coverage too low. Export a walk network (OSMnx network_type=\"walk\" or all ways) instead",
+                100.0 * n.pedestrian_length_share.unwrap_or(0.0)
+            )));
+        }
+        if n.missing_node_ref_share
+            .is_some_and(|x| x > crate::network::diagnostics::MISSING_REFS_ABOVE_SHARE)
+        {
+            all_warnings.push(Warning::new(W::ClippedNetwork, format!(
+                "{:.1} % of the node references of walkable ways are missing from the OSM file ({} ways cut): the extract is clipped or broken, and walks across the cuts are not found; see network_issues.geojson",
+                100.0 * n.missing_node_ref_share.unwrap_or(0.0),
+                n.ways_with_missing_nodes
+            )));
+        }
+        if n.cells_with_detours > 0 {
+            all_warnings.push(Warning::new(W::Detour, format!(
+                "{} population cells ({} residents) walk more than {}× the straight line (and 250 m more) to a nearest facility: a river, rail line, fenced block or missing footway lies between; see network_issues.geojson",
+                n.cells_with_detours,
+                json_num(n.residents_with_detours),
+                n.detour_factor
+            )));
+        }
+        if !n.facilities_not_snapped.is_empty() {
+            all_warnings.push(Warning::new(W::FarFromStreet, format!(
+                "{} facilities lie farther than {} m from any walkable street and serve no network circle: {}",
+                n.facilities_not_snapped.len(),
+                json_num(n.max_snap_m),
+                n.facilities_not_snapped.join(", ")
+            )));
+        }
+    }
+    all_warnings.extend(network_vs_straight_line(a));
+    all_warnings
 }
 
 impl Summary {
@@ -653,7 +741,7 @@ impl Summary {
         outputs: Vec<String>,
         maps: Option<MapsSummary>,
         report: Option<String>,
-        extra_warnings: Vec<String>,
+        extra_warnings: Vec<Warning>,
     ) -> Summary {
         let a = analysis;
         let study = &a.study;
@@ -664,72 +752,7 @@ impl Summary {
             file: file_name(&l.path),
             crs: l.crs.to_string(),
         };
-        let mut all_warnings = warnings(&a.build, &a.skipped);
-        if let Some(n) = &network {
-            if n.cells_not_snapped > 0 {
-                all_warnings.push(format!(
-                    "{} population cells ({} residents) lie farther than {} m from any walkable street: no network circle covers them",
-                    n.cells_not_snapped,
-                    json_num(n.residents_not_snapped),
-                    json_num(n.max_snap_m)
-                ));
-            }
-            let islands = format!(
-                "{} pieces of street cut off from the main network, {} nodes, {} km",
-                n.islands,
-                n.island_nodes,
-                json_num(n.island_km)
-            );
-            if n.cells_moved_off_islands > 0 {
-                all_warnings.push(format!(
-                    "{} population cells ({} residents) lie nearer a street island ({islands}) than any connected street: they are walked from the nearest connected street instead, up to {} m away",
-                    n.cells_moved_off_islands,
-                    json_num(n.residents_moved_off_islands),
-                    json_num(n.max_snap_m)
-                ));
-            }
-            if !n.facilities_moved_off_islands.is_empty() {
-                all_warnings.push(format!(
-                    "{} facilities lie nearer a street island ({islands}) than any connected street and are walked from the nearest connected street: {}",
-                    n.facilities_moved_off_islands.len(),
-                    n.facilities_moved_off_islands.join(", ")
-                ));
-            }
-            if n.pedestrian_length_share
-                .is_some_and(|x| x < crate::network::diagnostics::DRIVE_ONLY_BELOW_SHARE)
-            {
-                all_warnings.push(format!(
-                    "the street network looks drive-only: footways, paths, pedestrian streets, steps, living streets and service ways make {:.1} % of its walkable length (a walking network has far more); walking distances along it are too long and coverage too low. Export a walk network (OSMnx network_type=\"walk\" or all ways) instead",
-                    100.0 * n.pedestrian_length_share.unwrap_or(0.0)
-                ));
-            }
-            if n.missing_node_ref_share
-                .is_some_and(|x| x > crate::network::diagnostics::MISSING_REFS_ABOVE_SHARE)
-            {
-                all_warnings.push(format!(
-                    "{:.1} % of the node references of walkable ways are missing from the OSM file ({} ways cut): the extract is clipped or broken, and walks across the cuts are not found; see network_issues.geojson",
-                    100.0 * n.missing_node_ref_share.unwrap_or(0.0),
-                    n.ways_with_missing_nodes
-                ));
-            }
-            if n.cells_with_detours > 0 {
-                all_warnings.push(format!(
-                    "{} population cells ({} residents) walk more than {}× the straight line (and 250 m more) to a nearest facility: a river, rail line, fenced block or missing footway lies between; see network_issues.geojson",
-                    n.cells_with_detours,
-                    json_num(n.residents_with_detours),
-                    n.detour_factor
-                ));
-            }
-            if !n.facilities_not_snapped.is_empty() {
-                all_warnings.push(format!(
-                    "{} facilities lie farther than {} m from any walkable street and serve no network circle: {}",
-                    n.facilities_not_snapped.len(),
-                    json_num(n.max_snap_m),
-                    n.facilities_not_snapped.join(", ")
-                ));
-            }
-        }
-        all_warnings.extend(network_vs_straight_line(a));
+        let mut all_warnings = analysis_warnings(plan, a);
         all_warnings.extend(extra_warnings);
         Summary {
             lifecircle_version: env!("CARGO_PKG_VERSION"),
@@ -819,6 +842,7 @@ impl Summary {
                     })
                     .collect(),
             },
+            checks: a.checks.clone(),
             warnings: all_warnings,
             outputs,
             siting: a
