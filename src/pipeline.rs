@@ -35,8 +35,8 @@ pub enum RunError {
     #[error(transparent)]
     Folder(#[from] FolderError),
     /// `--strict`: the run has warnings, so nothing was written.
-    #[error("--strict: the run has {} warning(s), so nothing was written (the output folder is as it was):\n{}", .0.len(), .0.iter().map(|w| format!("  warning: {w}")).collect::<Vec<_>>().join("\n"))]
-    Strict(Vec<String>),
+    #[error("--strict: the run has {} warning(s), so nothing was written (the output folder is as it was):\n{}", .0.len(), .0.iter().map(|w| format!("  warning [{}]: {}", w.code.id(), w.message)).collect::<Vec<_>>().join("\n"))]
+    Strict(Vec<crate::checks::Warning>),
     /// The output folder is an input's folder: a run could overwrite the inputs.
     #[error("{out}: the output folder holds the input {input}; a run writes cells.geojson, subdistricts.geojson, summary.json … there and could overwrite the inputs. Set [study] output_dir (or --out) to a folder of its own")]
     OutputFolderHoldsInput {

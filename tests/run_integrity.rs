@@ -224,7 +224,8 @@ fn output_folders_hold_one_whole_run() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--strict: the run has") && err.contains("warning: "),
+        err.contains("--strict: the run has 1 warning(s)")
+            && err.contains("warning [detour]: 421 population cells"),
         "{err}"
     );
     assert_eq!(which_run(&f, &out), 'A');

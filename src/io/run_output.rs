@@ -66,7 +66,7 @@ fn file_name(p: &Path) -> String {
 
 /// The warning the maps' font gives (labels in English only, or none), or the error when the
 /// font named in the plan cannot be loaded.
-pub fn font_warning(plan: &Plan) -> Result<Option<String>, WriteError> {
+pub fn font_warning(plan: &Plan) -> Result<Option<crate::checks::Warning>, WriteError> {
     font(plan).map(|(_, w)| w)
 }
 
