@@ -33,7 +33,7 @@ fn report_renders_in_headless_chromium() {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            "--window-size=1300,2400",
+            "--window-size=1300,7000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", shot.display()))
@@ -52,7 +52,7 @@ fn report_renders_in_headless_chromium() {
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1300, 2400));
+    assert_eq!((info.width, info.height), (1300, 7000));
     let channels = info.color_type.samples();
     let count = |want: Rgb| {
         buf.chunks(channels)
@@ -73,4 +73,51 @@ fn report_renders_in_headless_chromium() {
         .filter(|p| u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2]) < 150)
         .count();
     assert!(dark > 5_000, "dark pixels: {dark}");
+
+    // The report prints on A4: Chromium's print to PDF gives several A4 pages (595 × 842
+    // points), the key findings on the first, the interactive map left out of print.
+    let pdf = dir.path().join("report.pdf");
+    let status = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!(
+            "file://{}",
+            report.canonicalize().unwrap().display()
+        ))
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "{chromium} --print-to-pdf exited with {status}"
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    std::fs::copy(&pdf, target.join("report.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text.matches("/Type /Page\n").count()
+        + text.matches("/Type /Page ").count()
+        + text.matches("/Type /Page/").count()
+        + text.matches("/Type /Page>").count();
+    assert!(pages >= 4, "{pages} pages");
+    let a4 = text.matches("/MediaBox [0 0 594.95996 841.91998]").count()
+        + text.matches("/MediaBox [0 0 595 842]").count()
+        + text.matches("/MediaBox [0 0 595.2 841.8]").count();
+    assert!(
+        a4 >= pages,
+        "{a4} A4 media boxes for {pages} pages: {:?}",
+        text.match_indices("/MediaBox")
+            .take(2)
+            .map(|(i, _)| &text[i..i + 40])
+            .collect::<Vec<_>>()
+    );
 }

@@ -1,7 +1,9 @@
-//! The HTML report: one self-contained file (maps embedded as PNG data, styles inline, no
-//! scripts, nothing fetched) with the assumptions, the inputs' counts, the maps and the
-//! indicator tables, for a planner to open or print.
+//! The HTML report: one self-contained file (maps embedded as PNG data, the interactive map
+//! inline, styles inline, nothing fetched) for a planner to open or print on A4: key findings,
+//! warnings and per-街镇 guidance first, then the assumptions, the inputs' counts, the maps,
+//! the indicator tables, the proposal in priority order, and the sources expanded.
 
+use crate::indicators::Indicators;
 use crate::io::tables::{Align, Block};
 use crate::summary::Summary;
 use base64::Engine;
@@ -91,6 +93,200 @@ fn row(out: &mut String, key: &str, value: &str) {
     ));
 }
 
+/// The documents the presets cite, expanded (their descriptions in the project's standards
+/// notes, `shared/docs/standards.md`).
+const SOURCES: &str = "<h2 id=\"sources\">资料来源 Sources</h2>\n<ul class=\"sources\">\n<li><b>XH §n</b>, <b>XH 指标 n</b>, <b>XH 主要指标 n</b>: Xuhui District (Shanghai) elderly-services plan for the 14th five-year period (2021–2025) — 徐汇区养老服务发展“十四五”规划, section §n or its table of main indicators (指标 n).</li>\n<li><b>SH §n</b>: Shanghai municipal implementation plan for the basic elderly-care service system, targets for 2025 — 上海市基本养老服务体系建设实施方案, section §n.</li>\n<li><b>plan override</b>: a value the plan file sets in <code>[standards.overrides]</code>.</li>\n</ul>\n";
+
+/// The share as a percentage with one decimal, or "–".
+fn pct(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{:.1} %", v * 100.0))
+}
+
+/// A count of people, whole, with thousands separators.
+fn people(x: f64) -> String {
+    let n = x.round() as i64;
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// One unmet indicator as a line: Chinese and English name, value against target, the gap.
+fn shortfall(i: &crate::indicators::Indicator) -> String {
+    let show = |v: Option<f64>| match v {
+        Some(v) if i.unit.is_share() => format!("{:.1} %", v * 100.0),
+        Some(v) => format!("{v:.1}"),
+        None => "–".into(),
+    };
+    format!(
+        "{} {}: {} against {} — gap {} {}",
+        i.name_zh,
+        i.name,
+        show(i.value),
+        show(i.target),
+        people(i.gap.unwrap_or(0.0)),
+        i.gap_unit_label()
+    )
+}
+
+/// Key findings, the warnings and the per-街镇 guidance: what a meeting reads first.
+fn front_matter(out: &mut String, summary: &Summary, ind: &Indicators) {
+    out.push_str("<h2>关键结论 Key findings</h2>\n<ul class=\"findings\">\n");
+    for (c, t) in summary.circles.iter().zip(&summary.totals.coverage) {
+        let method = if c.method == "network" {
+            "along the streets 沿路网步行"
+        } else {
+            "straight line 直线"
+        };
+        let line = t
+            .straight_line_share
+            .map(|x| format!("; in a straight line {}", pct(Some(x))))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "<li><b>{}</b> ({} m, {}): <b>{}</b> of people aged {} ({} of {}){}</li>\n",
+            escape(&c.label),
+            c.radius_m,
+            method,
+            pct(t.share),
+            escape(&t.age_band),
+            people(t.covered),
+            people(t.people),
+            line
+        ));
+    }
+    let unmet: Vec<_> = ind
+        .district
+        .provision
+        .iter()
+        .filter(|i| i.met == Some(false))
+        .collect();
+    if unmet.is_empty() {
+        out.push_str("<li>Every provision target the data can measure is met.</li>\n");
+    } else {
+        out.push_str(&format!(
+            "<li>{} of {} provision targets not met in the district:<ul>\n",
+            unmet.len(),
+            ind.district
+                .provision
+                .iter()
+                .filter(|i| i.met.is_some())
+                .count()
+        ));
+        for i in &unmet {
+            out.push_str(&format!("<li>{}</li>\n", escape(&shortfall(i))));
+        }
+        out.push_str("</ul></li>\n");
+    }
+    if let Some(first) = ind.district.circles.first() {
+        let mut lowest: Vec<(&str, f64)> = ind
+            .subdistricts
+            .iter()
+            .filter_map(|r| {
+                let c = r.circles.first()?;
+                Some((r.name.as_str(), c.share()?))
+            })
+            .collect();
+        lowest.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
+        if !lowest.is_empty() {
+            let label = summary
+                .circles
+                .first()
+                .map_or(first.circle.as_str(), |c| c.label.as_str());
+            out.push_str(&format!(
+                "<li>Lowest {} shares: {}</li>\n",
+                escape(label),
+                lowest
+                    .iter()
+                    .take(3)
+                    .map(|(n, s)| format!("{} {}", escape(n), pct(Some(*s))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if let Some(s) = &summary.siting {
+        let share = |x: f64| pct((s.people > 0.0).then(|| x / s.people));
+        let first = s.priority.first().map_or(String::new(), |p| {
+            format!(
+                "; build first {} in {} (+{} people)",
+                escape(&p.id),
+                escape(p.subdistrict.as_deref().unwrap_or("–")),
+                people(p.newly_covered)
+            )
+        });
+        out.push_str(&format!(
+            "<li>The proposal: {} new {} ({}): people aged {} within {} m {} → <b>{}</b>{}{}</li>\n",
+            s.new_sites,
+            escape(&s.kind.parse::<crate::model::FacilityKind>().map_or(s.kind.to_string(), |k| format!("{} {}", k.chinese(), crate::map::kind_english(k)))),
+            escape(&s.model),
+            escape(&s.age_band),
+            s.reach_m,
+            share(s.covered_before),
+            share(s.covered_after),
+            if s.proven_optimal { ", proven optimal".to_string() } else { format!(", within {:.2} % of the optimum (not proven)", s.gap * 100.0) },
+            first
+        ));
+    }
+    out.push_str(&format!(
+        "<li>{} warning(s) below: read them before quoting a figure.</li>\n</ul>\n",
+        summary.warnings.len()
+    ));
+    if !summary.warnings.is_empty() {
+        out.push_str("<h2 id=\"warnings\">提示 Warnings</h2>\n<ul>\n");
+        for x in &summary.warnings {
+            out.push_str(&format!(
+                "<li class=\"warn\">{} <span class=\"code\">[{}]</span></li>\n",
+                escape(&x.message),
+                x.code.id()
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    if !ind.subdistricts.is_empty() {
+        out.push_str("<h2>街镇指引 Guidance by sub-district</h2>\n<table>\n<thead><tr><th>街镇 sub-district</th>");
+        for c in &summary.circles {
+            out.push_str(&format!("<th>{}</th>", escape(&c.label)));
+        }
+        out.push_str("<th>targets not met (gap)</th></tr></thead>\n<tbody>\n");
+        for r in &ind.subdistricts {
+            out.push_str(&format!("<tr><td>{}</td>", escape(&r.name)));
+            for c in &r.circles {
+                out.push_str(&format!("<td class=\"num\">{}</td>", pct(c.share())));
+            }
+            let gaps: Vec<String> = r
+                .provision
+                .iter()
+                .filter(|i| i.met == Some(false))
+                .map(|i| {
+                    format!(
+                        "{} ({} {})",
+                        i.name_zh,
+                        people(i.gap.unwrap_or(0.0)),
+                        i.gap_unit_label()
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "<td>{}</td></tr>\n",
+                if gaps.is_empty() {
+                    "all met".to_string()
+                } else {
+                    escape(&gaps.join("; "))
+                }
+            ));
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+}
+
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei','PingFang SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:1200px;color:#222;line-height:1.45}
 h1{font-size:1.8em;border-bottom:2px solid #2e8b57;padding-bottom:.2em}
 h2{margin-top:1.6em;color:#1d5e3a}
@@ -104,7 +300,11 @@ figure img{width:100%;border:1px solid #ddd}
 figcaption{color:#555;font-size:.9em}
 .warn{color:#8a4b00}
 iframe.map{width:100%;height:640px;border:1px solid #ccc}
-@media print{figure{page-break-inside:avoid}iframe.map,.screen{display:none}}";
+.meta{color:#555}
+.findings li{margin:.2em 0}
+.code{color:#999;font-size:.85em}
+@page{size:A4;margin:15mm 12mm}
+@media print{body{margin:0;max-width:none;font-size:10.5pt}h2{page-break-after:avoid}table,figure{page-break-inside:avoid}figure img{max-height:230mm;object-fit:contain}iframe.map,.screen{display:none}a{color:inherit;text-decoration:none}}";
 
 /// The whole report, rendered from the run's typed summary; `tables` holds the indicator
 /// tables (as in indicators.md), `after` those after the proposal when there is one;
@@ -112,6 +312,7 @@ iframe.map{width:100%;height:640px;border:1px solid #ccc}
 /// stays one file.
 pub fn html(
     summary: &Summary,
+    indicators: &Indicators,
     tables: &[Block],
     after: Option<&[Block]>,
     figures: &[Figure],
@@ -124,9 +325,13 @@ pub fn html(
     out.push_str(&format!("<style>\n{STYLE}\n</style>\n</head>\n<body>\n"));
     out.push_str(&format!("<h1>{}</h1>\n", escape(name)));
     out.push_str(&format!(
-        "<p>养老服务设施步行圈评估报告 · elderly-care walking-circle assessment, made by lifecircle {}.</p>\n",
+        "<p class=\"meta\">养老服务设施步行圈评估报告 · elderly-care walking-circle assessment<br>日期 date: {} · 数据 data: {} · plan {} · lifecircle {}</p>\n",
+        escape(summary.date.as_deref().unwrap_or("– (set [report] date)")),
+        escape(summary.data_vintage.as_deref().unwrap_or("– (set [report] data_vintage)")),
+        escape(&summary.plan_file),
         escape(summary.lifecircle_version)
     ));
+    front_matter(&mut out, summary, indicators);
 
     out.push_str("<h2>假设 Assumptions</h2>\n<table class=\"kv\">\n");
     let crs = &summary.analysis_crs;
@@ -300,13 +505,7 @@ pub fn html(
         }
     }
 
-    if !summary.warnings.is_empty() {
-        out.push_str("<h2>提示 Warnings</h2>\n<ul>\n");
-        for x in &summary.warnings {
-            out.push_str(&format!("<li class=\"warn\">{}</li>\n", escape(&x.message)));
-        }
-        out.push_str("</ul>\n");
-    }
+    out.push_str(SOURCES);
     out.push_str("</body>\n</html>\n");
     out
 }

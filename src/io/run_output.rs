@@ -230,6 +230,7 @@ pub fn write_run(
         w.file("map.html", |p| write_text(p, &map))?;
         let html = crate::io::report::html(
             &summary,
+            ind,
             &tables,
             after_tables.as_deref(),
             &figures,

@@ -53,7 +53,7 @@ fn row(area: &AreaRow, i: &Indicator) -> Record {
 fn untargeted(
     key: String,
     name: String,
-    name_zh: &str,
+    name_zh: impl Into<String>,
     unit: Unit,
     value: Option<f64>,
     source: String,
@@ -82,7 +82,12 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
         out.push(untargeted(
             format!("coverage_{}", c.name),
             format!("share of people aged {} within {}", c.age_band, c.label),
-            "生活圈覆盖率",
+            format!(
+                "{}覆盖率（{}{}）",
+                c.label,
+                band_zh(c.age_band),
+                method_zh(c.method)
+            ),
             Unit::Share,
             share.share(),
             format!(
@@ -105,11 +110,11 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
                     "share of people aged {} within {}, straight line",
                     c.age_band, c.label
                 ),
-                "生活圈覆盖率（直线距离）",
+                format!("{}覆盖率（{}，直线距离）", c.label, band_zh(c.age_band)),
                 Unit::Share,
                 Some(line),
                 format!(
-                    "{} of {} within {} (straight_line)",
+                    "{} of {} within {} (straight line)",
                     c.require,
                     kinds(c),
                     c.reach
@@ -123,8 +128,11 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
         let how = access.iter().find(|x| x.kind == a.kind);
         out.push(untargeted(
             format!("access_{k}_per_1000"),
-            format!("2SFCA accessibility to {k}"),
-            "两步移动搜寻法可达性",
+            format!(
+                "2SFCA accessibility to {}",
+                crate::map::kind_english(a.kind)
+            ),
+            format!("{}可达性（两步移动搜寻法）", a.kind.chinese()),
             how.map_or(Unit::Per1000People, |h| Unit::SupplyPer1000 {
                 supply: h.supply_unit,
                 band: h.age_band,
@@ -143,11 +151,13 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
                 "median_m",
                 a.median_straight_line_m,
                 "median straight-line distance",
+                "直线距离中位数",
             ),
             (
                 "p90_m",
                 a.p90_straight_line_m,
                 "90th-percentile straight-line distance",
+                "直线距离第90百分位",
             ),
         ];
         if cutoff.is_some() {
@@ -155,22 +165,24 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
                 "median_network_m",
                 a.median_network_m,
                 "median walking distance",
+                "步行距离中位数",
             ));
             distances.push((
                 "p90_network_m",
                 a.p90_network_m,
                 "90th-percentile walking distance",
+                "步行距离第90百分位",
             ));
         }
-        for (suffix, v, what) in distances {
+        for (suffix, v, what, what_zh) in distances {
             let beyond = match (suffix.contains("network"), v, cutoff) {
                 (true, None, Some(cut)) => format!("beyond the {cut} m measured along the network"),
                 _ => String::new(),
             };
             out.push(untargeted(
                 format!("{k}_{suffix}"),
-                format!("{what} to the nearest {k}"),
-                "到最近设施的距离",
+                format!("{what} to the nearest {}", crate::map::kind_english(a.kind)),
+                format!("到最近{}的{what_zh}", a.kind.chinese()),
                 Unit::Metres,
                 v,
                 "people-weighted over the area's cells".into(),
@@ -179,6 +191,25 @@ fn measured(area: &AreaRow, coverage: &Coverage, access: &[CellAccess]) -> Vec<I
         }
     }
     out
+}
+
+/// The age band in Chinese, for indicator names.
+fn band_zh(b: crate::model::AgeBand) -> &'static str {
+    use crate::model::AgeBand as B;
+    match b {
+        B::Residents => "常住人口",
+        B::Aged60 => "60岁及以上",
+        B::Aged65 => "65岁及以上",
+        B::Aged80 => "80岁及以上",
+    }
+}
+
+/// How a circle measures, in Chinese.
+fn method_zh(m: crate::standards::Method) -> &'static str {
+    match m {
+        crate::standards::Method::Network => "，沿路网步行",
+        crate::standards::Method::StraightLine => "，直线距离",
+    }
 }
 
 fn kinds(c: &crate::standards::Circle) -> String {

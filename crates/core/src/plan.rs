@@ -146,6 +146,11 @@ pub struct ReportSection {
     pub tiles: Option<String>,
     /// Attribution shown for `tiles` (required with it).
     pub tiles_attribution: Option<String>,
+    /// The report's date as it should be printed, e.g. "2026年12月" (free text; a run never
+    /// reads the clock for it, so the same inputs give the same report).
+    pub date: Option<String>,
+    /// Where and when the data come from, e.g. "2020 census; facility survey 2024-06".
+    pub data_vintage: Option<String>,
 }
 
 impl Default for ReportSection {
@@ -155,6 +160,8 @@ impl Default for ReportSection {
             font: None,
             tiles: None,
             tiles_attribution: None,
+            date: None,
+            data_vintage: None,
         }
     }
 }
@@ -191,6 +198,10 @@ pub struct Report {
     pub font: Option<PathBuf>,
     /// Basemap tiles for the interactive map (`None`: none, no network request).
     pub tiles: Option<TileSource>,
+    /// The report's date as printed (`[report] date`).
+    pub date: Option<String>,
+    /// The data's vintage (`[report] data_vintage`).
+    pub data_vintage: Option<String>,
 }
 
 /// A basemap tile source for the interactive map.
@@ -1144,6 +1155,8 @@ impl PlanFile {
             maps: self.report.maps,
             font: self.report.font.as_ref().map(|f| r.base.join(f)),
             tiles,
+            date: self.report.date.clone(),
+            data_vintage: self.report.data_vintage.clone(),
         };
         let mut vector_formats = Vec::new();
         for f in &self.outputs.formats {

@@ -116,10 +116,14 @@ impl TargetKey {
             TargetKey::DayCentreRadiusM => "service radius of a day-service centre (m)",
             TargetKey::ResidentsPerDayCentreMin => "residents per day-service centre, lower end",
             TargetKey::ResidentsPerDayCentreMax => "residents per day-service centre, upper end",
-            TargetKey::MealShareOf65Plus => "meal capacity as share of residents aged 65+",
-            TargetKey::BedShareOf60Plus => "elderly beds as share of residents aged 60+",
+            TargetKey::MealShareOf65Plus => {
+                "meal capacity as share of the population layer's people aged 65+ (the plan states it of registered 户籍 residents aged 65+)"
+            }
+            TargetKey::BedShareOf60Plus => {
+                "elderly beds as share of the population layer's people aged 60+ (the plans state it of registered 户籍 elderly)"
+            }
             TargetKey::BasicBedShareOf60Plus => {
-                "basic-guarantee beds as share of residents aged 60+"
+                "basic-guarantee beds as share of the population layer's people aged 60+ (SH states it of the district's registered 户籍 elderly)"
             }
             TargetKey::NursingBedShare => "nursing-type share of institution beds",
             TargetKey::ActivityRoomsPerCommittee => {

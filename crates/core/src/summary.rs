@@ -35,6 +35,10 @@ pub struct Summary {
     pub plan: String,
     /// The plan's file name.
     pub plan_file: String,
+    /// `[report] date`: the report's date as printed (`null`: not set; no clock is read).
+    pub date: Option<String>,
+    /// `[report] data_vintage`: where and when the data come from.
+    pub data_vintage: Option<String>,
     /// The metric CRS of every measurement.
     pub analysis_crs: CrsSummary,
     /// How each distance method measures.
@@ -758,6 +762,8 @@ impl Summary {
             lifecircle_version: env!("CARGO_PKG_VERSION"),
             plan: plan.name.clone(),
             plan_file: file_name(&plan.file),
+            date: plan.report.date.clone(),
+            data_vintage: plan.report.data_vintage.clone(),
             analysis_crs: CrsSummary {
                 epsg: projection.epsg(),
                 name: projection.name().to_string(),

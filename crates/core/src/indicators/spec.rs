@@ -243,14 +243,14 @@ impl ProvisionIndicator {
             P::BedShareOf60Plus => (
                 "bed_share_of_60_plus",
                 "elderly beds (institutions and care homes) as a share of residents aged 60+",
-                "养老床位占户籍老年人口比例",
+                "养老床位占60岁及以上老年人口比例",
                 Unit::Share,
                 Q::Beds,
             ),
             P::BasicBedShareOf60Plus => (
                 "basic_bed_share_of_60_plus",
                 "basic-guarantee beds as a share of residents aged 60+",
-                "保基本养老床位占户籍老年人口比例",
+                "保基本养老床位占60岁及以上老年人口比例",
                 Unit::Share,
                 Q::Beds,
             ),
