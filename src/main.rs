@@ -130,7 +130,10 @@ fn print_outcome(o: &Outcome) {
             "circle {:<11} {:>6} {:<13} {:>7} of {:>7} people aged {} covered: {}{compare}",
             share.circle,
             format!("{} m", cov.circle.radius_m()),
-            cov.circle.method.to_string(),
+            match cov.circle.method {
+                lifecircle::standards::Method::Network => "along streets",
+                lifecircle::standards::Method::StraightLine => "straight line",
+            },
             share.covered.round(),
             share.people.round(),
             share.age_band,

@@ -11,6 +11,8 @@
 //! - **Extents**: the bounding box (lon/lat) of the population must intersect those of the
 //!   facilities (grown by the largest circle reach), the sub-districts, the committees and the
 //!   street network (grown by `max_snap_m`); otherwise an error names both layers and boxes.
+//!   Less than [`EXTENT_ERROR_SHARE`] of the residents inside the street network's box is an
+//!   error (every network figure would be near zero).
 //!   Less than [`EXTENT_MIN_SHARE`] of the residents inside the street network's box is a
 //!   `population_outside_extent` warning.
 //! - **Analysis CRS**: an explicit `analysis_crs` whose scale error at the median population
@@ -50,6 +52,11 @@ pub const OUTLIER_MIN_M: f64 = 50_000.0;
 pub const OUTLIER_MEDIAN_FACTOR: f64 = 10.0;
 /// Below this share of the residents inside the street network's extent: a warning.
 pub const EXTENT_MIN_SHARE: f64 = 0.9;
+
+/// Below this share of the residents inside the street network's box (grown by
+/// `max_snap_m`) the run is refused: every network figure would be near zero, a meaningless
+/// number (a network of another district, or a clipped extract).
+pub const EXTENT_ERROR_SHARE: f64 = 0.1;
 /// Largest scale error accepted for an explicit analysis CRS at the median population point.
 pub const MAX_SCALE_ERROR: f64 = 0.01;
 /// More people than this in one population record is an error.
@@ -536,6 +543,20 @@ pub fn check_inputs(
                     if record_centre(&p.geometry).is_some_and(|c| contains(&grown, c)) {
                         inside += w;
                     }
+                }
+                if intersects(&grown, &pop_box) && all > 0.0 && inside < EXTENT_ERROR_SHARE * all {
+                    return Err(CheckError::Input {
+                        origin: name(&spec.path),
+                        field: None,
+                        problem: format!(
+                            "only {:.1} % of the residents of {pop_file} lie within the extent of this street network ({}, grown by max_snap_m = {} m; the population lies in {}), less than {:.0} %: every figure along the streets would be near zero. Use a network extract that covers the study area (or leave [network] out to measure in a straight line)",
+                            100.0 * inside / all,
+                            describe(&r),
+                            spec.max_snap_m,
+                            describe(&pop_box),
+                            100.0 * EXTENT_ERROR_SHARE
+                        ),
+                    });
                 }
                 if intersects(&grown, &pop_box) && all > 0.0 && inside < EXTENT_MIN_SHARE * all {
                     warnings.push(Warning::new(
