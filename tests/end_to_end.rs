@@ -269,7 +269,7 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     assert!((last * people - siting["covered_after"].as_f64().unwrap()).abs() < 1e-6);
     // The same list as a table.
     let sites = std::fs::read_to_string(out_dir.join("proposed_sites.csv")).unwrap();
-    assert!(sites.starts_with("\u{feff}rank,id,kind,subdistrict,lon,lat,newly_covered,cumulative_covered,cumulative_share"), "{sites}");
+    assert!(sites.starts_with("\u{feff}rank,id,kind,subdistrict,street,lon,lat,newly_covered,cumulative_covered,cumulative_share"), "{sites}");
     assert_eq!(sites.lines().count(), 11);
     let mut t = csv::Reader::from_path(out_dir.join("siting_before_after.csv")).unwrap();
     let h = t.headers().unwrap().clone();

@@ -385,3 +385,35 @@ fn fixture_positions_are_metres() {
     let d = n.path_m(&[1, 2]);
     assert!((d - 100.0).abs() < 0.5, "{d}");
 }
+
+/// Proposed sites are named by their street: the OSM `name` of the nearest segment, else of a
+/// named street meeting it (a service way off 虹桥路), none farther than the limit.
+#[test]
+fn street_names_come_from_the_nearest_named_way() {
+    let net = Fixture::new()
+        .node(1, 0.0, 0.0)
+        .node(2, 200.0, 0.0)
+        .node(3, 200.0, 80.0)
+        .node(4, 400.0, 0.0)
+        .way(
+            10,
+            &[1, 2, 4],
+            &[("highway", "secondary"), ("name", "虹桥路")],
+        )
+        .way(11, &[2, 3], &[("highway", "service")])
+        .build();
+    let g = &net.net.graph;
+    let at = |x_m: f64, y_m: f64| {
+        let c = lon_lat(x_m, y_m);
+        let (x, y) = net.proj.from_wgs84(c.x, c.y).unwrap();
+        Coord { x, y }
+    };
+    assert_eq!(g.nearest_street_name(at(100.0, 5.0), 100.0), Some("虹桥路"));
+    // Nearest the unnamed service way: the named street it leaves.
+    assert_eq!(
+        g.nearest_street_name(at(205.0, 75.0), 100.0),
+        Some("虹桥路")
+    );
+    // Nothing within 100 m.
+    assert_eq!(g.nearest_street_name(at(100.0, 300.0), 100.0), None);
+}

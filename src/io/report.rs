@@ -484,13 +484,14 @@ pub fn html(
         if !s.priority.is_empty() {
             out.push_str("<h3>建设优先次序 Priority order (build in this order)</h3>\n");
             out.push_str("<p>Each site adds the most people within reach given the existing facilities and every site above it; the share is cumulative.</p>\n");
-            out.push_str("<table>\n<tr><th>rank</th><th>site</th><th>街镇 sub-district</th><th>lon, lat (WGS84)</th><th>newly covered</th><th>cumulative share</th></tr>\n");
+            out.push_str("<table>\n<tr><th>rank</th><th>site</th><th>街镇 sub-district</th><th>nearest street</th><th>lon, lat (WGS84)</th><th>newly covered</th><th>cumulative share</th></tr>\n");
             for site in &s.priority {
                 out.push_str(&format!(
-                    "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{:.6}, {:.6}</td><td class=\"num\">{:.0}</td><td class=\"num\">{}</td></tr>\n",
+                    "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.6}, {:.6}</td><td class=\"num\">{:.0}</td><td class=\"num\">{}</td></tr>\n",
                     site.rank,
                     escape(&site.id),
                     escape(site.subdistrict.as_deref().unwrap_or("–")),
+                    escape(site.street.as_deref().unwrap_or("–")),
                     site.lon,
                     site.lat,
                     site.newly_covered,

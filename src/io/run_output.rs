@@ -393,6 +393,18 @@ fn write_proposal(
                         Field::Text(a.study.subdistricts[k].name.clone())
                     }),
                 ),
+                (
+                    "street".into(),
+                    a.network
+                        .as_ref()
+                        .and_then(|n| {
+                            n.graph.nearest_street_name(
+                                c.location.xy_m,
+                                crate::summary::STREET_NAME_WITHIN_M,
+                            )
+                        })
+                        .map_or(Field::Null, |s| Field::Text(s.to_string())),
+                ),
                 ("newly_covered".into(), Field::People(r.newly_covered)),
                 (
                     "cumulative_covered".into(),
@@ -427,10 +439,10 @@ fn write_proposal(
         .zip(&p.ranked)
         .map(|((_, record), r)| {
             let at = p.candidates[r.candidate].location.lon_lat;
-            let mut t: Record = record[..4].to_vec();
+            let mut t: Record = record[..5].to_vec();
             t.push(("lon".into(), Field::Num(at.x, 6)));
             t.push(("lat".into(), Field::Num(at.y, 6)));
-            t.extend(record[4..].iter().cloned());
+            t.extend(record[5..].iter().cloned());
             t
         })
         .collect();

@@ -118,6 +118,7 @@ struct FacilityInfo {
 struct SiteInfo {
     rank: usize,
     id: String,
+    street: Option<String>,
     at: [f64; 2],
     sd: Option<String>,
     newly_covered: f64,
@@ -328,6 +329,14 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
                     SiteInfo {
                         rank: r.rank,
                         id: c.id.clone(),
+                        street: a.network.as_ref().and_then(|n| {
+                            n.graph
+                                .nearest_street_name(
+                                    c.location.xy_m,
+                                    crate::summary::STREET_NAME_WITHIN_M,
+                                )
+                                .map(str::to_string)
+                        }),
                         at: [deg(c.location.lon_lat.x), deg(c.location.lon_lat.y)],
                         sd: name_of(&study.subdistricts, c.subdistrict),
                         newly_covered: r.newly_covered.round(),
@@ -582,7 +591,7 @@ D.facilities.forEach(function (f) {
 var siteLayer = L.layerGroup();
 D.sites.forEach(function (s) {
   L.marker([s.at[1], s.at[0]], { zIndexOffset: 1000, icon: L.divIcon({ className: "lc-site", html: String(s.rank), iconSize: [20, 20] }) })
-    .bindPopup("<div class=\"lc-popup\"><b>proposed site " + s.rank + "</b> (build in this order)<br>" + esc(s.id) + " · 街镇 " + esc(s.sd) + "<br>newly covered " + num(s.newly_covered) + "<br>cumulative share " + pct(s.cumulative_share) + "<br>" + s.at[0].toFixed(6) + ", " + s.at[1].toFixed(6) + "</div>")
+    .bindPopup("<div class=\"lc-popup\"><b>proposed site " + s.rank + "</b> (build in this order)<br>" + esc(s.id) + " · 街镇 " + esc(s.sd) + (s.street ? " · " + esc(s.street) : "") + "<br>newly covered " + num(s.newly_covered) + "<br>cumulative share " + pct(s.cumulative_share) + "<br>" + s.at[0].toFixed(6) + ", " + s.at[1].toFixed(6) + "</div>")
     .addTo(siteLayer);
 });
 if (D.sites.length) siteLayer.addTo(map);

@@ -361,6 +361,8 @@ pub struct PrioritySite {
     pub id: String,
     /// The 街镇 it lies in (name), if any.
     pub subdistrict: Option<String>,
+    /// The OSM name of the nearest street within 100 m, where the network has one.
+    pub street: Option<String>,
     /// WGS84 longitude, degrees.
     pub lon: f64,
     /// WGS84 latitude, degrees.
@@ -540,7 +542,15 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
     })
 }
 
-fn siting_summary(plan: &Plan, study: &Study, p: &Proposal) -> SitingSummary {
+/// How far a proposed site may lie from the street it is named by, m.
+pub const STREET_NAME_WITHIN_M: f64 = 100.0;
+
+fn siting_summary(
+    plan: &Plan,
+    study: &Study,
+    graph: Option<&crate::network::WalkGraph>,
+    p: &Proposal,
+) -> SitingSummary {
     let s = plan
         .siting
         .as_ref()
@@ -586,6 +596,9 @@ fn siting_summary(plan: &Plan, study: &Study, p: &Proposal) -> SitingSummary {
                     rank: r.rank,
                     id: c.id.clone(),
                     subdistrict: c.subdistrict.map(|k| study.subdistricts[k].name.clone()),
+                    street: graph
+                        .and_then(|g| g.nearest_street_name(c.location.xy_m, STREET_NAME_WITHIN_M))
+                        .map(str::to_string),
                     lon: (c.location.lon_lat.x * 1e6).round() / 1e6,
                     lat: (c.location.lon_lat.y * 1e6).round() / 1e6,
                     newly_covered: r.newly_covered,
@@ -854,7 +867,7 @@ impl Summary {
             siting: a
                 .proposal
                 .as_ref()
-                .map(|p| siting_summary(plan, &a.study, p)),
+                .map(|p| siting_summary(plan, &a.study, a.network.as_ref().map(|n| n.graph), p)),
             maps,
             report,
         }

@@ -146,6 +146,10 @@ pub struct WalkGraph {
     node_component: Vec<u32>,
     /// Size of each connected component.
     components: Vec<Component>,
+    /// Per segment: the index of its OSM `name` in `street_names`, or `u32::MAX` (empty for
+    /// graphs built from parts).
+    segment_name: Vec<u32>,
+    street_names: Vec<String>,
 }
 
 /// A connected piece of the street network.
@@ -257,7 +261,30 @@ impl WalkGraph {
             grid: SegmentGrid::new(&ends),
             node_component,
             components,
+            segment_name: Vec::new(),
+            street_names: Vec::new(),
         }
+    }
+
+    /// The OSM `name` of segment `k`'s street, when it has one.
+    pub fn street_name(&self, k: u32) -> Option<&str> {
+        let n = *self.segment_name.get(k as usize)?;
+        self.street_names.get(n as usize).map(String::as_str)
+    }
+
+    /// The name of the street nearest `xy` (analysis CRS, m) within `max_m`: the snapped
+    /// segment's, else that of a named segment meeting it at either end (a footway or
+    /// service way off a named street). `None` where no named street is that near.
+    pub fn nearest_street_name(&self, xy: Coord<f64>, max_m: f64) -> Option<&str> {
+        let snap = self.snap(xy, max_m)?;
+        if let Some(n) = self.street_name(snap.segment) {
+            return Some(n);
+        }
+        let s = self.segments[snap.segment as usize];
+        [s.a, s.b]
+            .iter()
+            .flat_map(|&node| self.neighbours(node))
+            .find_map(|&(_, seg)| self.street_name(seg))
     }
 
     /// Connected components of the graph, numbered in order of their lowest node.
@@ -348,6 +375,12 @@ impl WalkGraph {
             };
             stats.ways_walkable += 1;
             stats.walkable_node_refs += way.nodes.len();
+            let street = way
+                .tags
+                .iter()
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.as_str());
+            let street = segments.name(street);
             let mut prev: Option<(u32, Coord<f64>)> = None;
             let mut ring = Vec::new();
             let (mut way_length_m, mut missing) = (0.0, 0);
@@ -373,7 +406,7 @@ impl WalkGraph {
                 if let Some((pk, pc)) = prev {
                     let length_m = geodesic_m(pc, c);
                     way_length_m += length_m;
-                    segments.add(pk, k, length_m);
+                    segments.add(pk, k, length_m, street);
                 }
                 prev = Some((k, c));
                 ring.push(k);
@@ -406,7 +439,7 @@ impl WalkGraph {
             let shared: Vec<bool> = ring.iter().map(|&k| way_count[k as usize] > 1).collect();
             for (i, j) in walkable::area_links(&coords, &shared) {
                 let (a, b) = (ring[i], ring[j]);
-                if segments.add(a, b, geodesic_m(coords[i], coords[j])) {
+                if segments.add(a, b, geodesic_m(coords[i], coords[j]), NO_NAME) {
                     stats.area_links += 1;
                 }
             }
@@ -418,10 +451,10 @@ impl WalkGraph {
         stats.nodes = osm_ids.len();
         stats.segments = segments.list.len();
         stats.repeated_segments = segments.repeated;
-        Ok((
-            WalkGraph::from_parts(osm_ids, lon_lat, xy_m, segments.list),
-            stats,
-        ))
+        let mut graph = WalkGraph::from_parts(osm_ids, lon_lat, xy_m, segments.list);
+        graph.segment_name = segments.name_of;
+        graph.street_names = segments.names;
+        Ok((graph, stats))
     }
 
     /// End points of segment `k` in the analysis CRS, m.
@@ -734,26 +767,53 @@ fn connected_components(n: usize, segments: &[Segment]) -> (Vec<u32>, Vec<Compon
 #[derive(Default)]
 struct Segments {
     list: Vec<Segment>,
+    /// Per segment: its street name's index into `names`, or [`NO_NAME`].
+    name_of: Vec<u32>,
+    names: Vec<String>,
+    name_index: HashMap<String, u32>,
     by_pair: HashMap<(u32, u32), usize>,
     repeated: usize,
 }
 
+/// A segment without a street name.
+const NO_NAME: u32 = u32::MAX;
+
 impl Segments {
-    /// Adds the segment a–b, or shortens the one already there. True when it is new.
-    fn add(&mut self, a: u32, b: u32, length_m: f64) -> bool {
+    /// The index of a street name, interned.
+    fn name(&mut self, name: Option<&str>) -> u32 {
+        let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+            return NO_NAME;
+        };
+        if let Some(&k) = self.name_index.get(n) {
+            return k;
+        }
+        let k = self.names.len() as u32;
+        self.names.push(n.to_string());
+        self.name_index.insert(n.to_string(), k);
+        k
+    }
+
+    /// Adds the segment a–b, or shortens the one already there (naming it if it had no
+    /// name). True when it is new.
+    fn add(&mut self, a: u32, b: u32, length_m: f64, name: u32) -> bool {
         if a == b {
             return false;
         }
         match self.by_pair.entry((a.min(b), a.max(b))) {
             std::collections::hash_map::Entry::Occupied(e) => {
-                let s = &mut self.list[*e.get()];
+                let k = *e.get();
+                let s = &mut self.list[k];
                 s.length_m = s.length_m.min(length_m);
+                if self.name_of[k] == NO_NAME {
+                    self.name_of[k] = name;
+                }
                 self.repeated += 1;
                 false
             }
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(self.list.len());
                 self.list.push(Segment { a, b, length_m });
+                self.name_of.push(name);
                 true
             }
         }
