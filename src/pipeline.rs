@@ -10,7 +10,7 @@ use crate::coverage::Coverage;
 use crate::indicators::{CellAccess, Indicators};
 use crate::io::layers::read_inputs;
 use crate::io::osm::read_osm;
-use crate::io::run_folder::{hash_file, FolderError, Manifest, ManifestInput, RunFolder};
+use crate::io::run_folder::{hash_input, FolderError, Manifest, ManifestInput, RunFolder};
 use crate::io::run_output::{font_warning, write_run, WriteError};
 use crate::io::ReadError;
 use crate::model::Study;
@@ -102,7 +102,7 @@ fn manifest_inputs(plan: &Plan) -> Result<Vec<ManifestInput>, RunError> {
     input_files(plan)
         .into_iter()
         .map(|(role, path)| {
-            let (bytes, sha256) = hash_file(path).map_err(|source| WriteError::Io {
+            let (bytes, sha256) = hash_input(path).map_err(|source| WriteError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;

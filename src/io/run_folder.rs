@@ -127,6 +127,25 @@ pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     Ok((bytes, hex))
 }
 
+/// [`hash_file`] for a file; for a folder input (an Esri File Geodatabase `*.gdb`), the
+/// SHA-256 of its listing — one `<sha256>  <relative path>` line per file, sorted, as
+/// `sha256sum` prints them — and the files' total size.
+pub fn hash_input(path: &Path) -> std::io::Result<(u64, String)> {
+    if !path.is_dir() {
+        return hash_file(path);
+    }
+    let mut listing = String::new();
+    let mut total = 0u64;
+    for rel in walk(path)? {
+        let (bytes, sha) = hash_file(&path.join(&rel))?;
+        total += bytes;
+        listing.push_str(&format!("{sha}  {rel}\n"));
+    }
+    let digest = Sha256::digest(listing.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((total, hex))
+}
+
 /// Names of the files a run writes at the folder's top level, for folders written before
 /// `run.json` existed. Anything under `maps/` with these extensions counts too.
 const KNOWN_OUTPUTS: &[&str] = &[
