@@ -7,7 +7,9 @@
 
 use lifecircle::demo;
 use lifecircle::io::demo_files::write_demo;
-use lifecircle::io::maps::{locate_font, pixel, render_rgb, render_svg, MapFont, HEIGHT, WIDTH};
+use lifecircle::io::maps::{
+    locate_font, pixel, render_rgb, render_svg, MapFont, Role, HEIGHT, WIDTH,
+};
 use lifecircle::map::{self, Label, Rgb};
 use lifecircle::pipeline::{run, Outcome, Silent};
 
@@ -21,6 +23,11 @@ fn demo_run() -> &'static (tempfile::TempDir, Outcome) {
         let out = run(&plan, &plan.output_dir, &Silent).unwrap();
         (dir, out)
     })
+}
+
+/// The maps' context without a projection or network: cells as squares of their spacing.
+fn ctx(out: &Outcome) -> map::MapContext<'_> {
+    map::MapContext::new(&out.study, None, None, 0.0, "test")
 }
 
 fn font() -> Option<MapFont> {
@@ -44,7 +51,7 @@ fn dark_pixels(buf: &[u8], x0: i32, y0: i32, x1: i32, y1: i32) -> usize {
 fn covered_cells_are_drawn_in_the_legends_colours() {
     let (_, out) = demo_run();
     let font = font();
-    let m = map::coverage_map(&out.study, &out.coverage, 0, 0.0, "test");
+    let m = map::coverage_map(&ctx(out), &out.coverage, 0);
     let (buf, place) = render_rgb(&m, font.as_ref()).unwrap();
     assert_eq!(buf.len(), (WIDTH * HEIGHT * 3) as usize);
     // The legend's first two swatches are the covered / not-covered colours.
@@ -92,15 +99,16 @@ fn covered_cells_are_drawn_in_the_legends_colours() {
         pixel(&buf, x0 + (x1 - x0) * 3 / 8, y + 4),
         Rgb(255, 255, 255)
     );
-    // The north arrow is drawn (a black half at the top right of the panel).
-    let (_, t, r, _) = lifecircle::io::maps::PANEL;
-    assert!(dark_pixels(&buf, r - 70, t + 40, r - 30, t + 120) > 150);
+    // The north arrow is drawn (a black half), beside the data frame.
+    let north = place.region(Role::NorthArrow).unwrap();
+    assert!(!north.intersects(&place.frame));
+    assert!(dark_pixels(&buf, north.x0, north.y0, north.x1, north.y1) > 150);
 }
 
 #[test]
 fn chinese_labels_have_real_glyphs() {
     let (_, out) = demo_run();
-    let mut m = map::coverage_map(&out.study, &out.coverage, 0, 0.0, "test");
+    let mut m = map::coverage_map(&ctx(out), &out.coverage, 0);
     let title = |m: &mut map::Map, zh: &str| {
         m.title = Label::new(zh, "");
         m.subtitle = Label::new("", "");
@@ -141,7 +149,7 @@ fn chinese_labels_have_real_glyphs() {
 #[test]
 fn svg_maps_carry_the_same_picture_and_text() {
     let (_, out) = demo_run();
-    let m = map::coverage_map(&out.study, &out.coverage, 0, 0.0, "test");
+    let m = map::coverage_map(&ctx(out), &out.coverage, 0);
     let svg = render_svg(&m, font().as_ref()).unwrap();
     assert!(svg.starts_with("<svg width=\"1600\" height=\"1200\""));
     assert!(svg.contains("fill=\"#2E8B57\""), "covered colour");
@@ -162,7 +170,11 @@ fn the_run_writes_maps_and_a_self_contained_report() {
         "coverage_min15",
         "coverage_min5",
         "coverage_day_centre",
+        "network_vs_straight_line_min15",
+        "network_vs_straight_line_day_centre",
         "choropleth_min15_share",
+        "choropleth_committee_min15_share",
+        "choropleth_committee_day_centre_share",
         "proposed_sites",
     ] {
         assert!(names.contains(&format!("{stem}.png")), "{stem}");
@@ -174,7 +186,8 @@ fn the_run_writes_maps_and_a_self_contained_report() {
         .find(|p| p.ends_with("report.html"))
         .unwrap();
     let html = std::fs::read_to_string(report_path).unwrap();
-    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 7);
+    // 13 maps: 3 coverage, 3 network vs straight line, 3 街镇 and 3 居委 choropleths, sites.
+    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 13);
     assert!(html.contains("EPSG:32651"));
     assert!(html.contains("<td class=\"num\">932000</td>"));
     assert!(html.contains("社区综合为老服务中心"));
@@ -200,5 +213,5 @@ fn the_run_writes_maps_and_a_self_contained_report() {
     let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
     let reader = decoder.read_info().unwrap();
     assert_eq!((reader.info().width, reader.info().height), (WIDTH, HEIGHT));
-    assert_eq!(out.summary.maps.as_ref().unwrap().files.len(), 14);
+    assert_eq!(out.summary.maps.as_ref().unwrap().files.len(), 26);
 }

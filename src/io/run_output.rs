@@ -153,14 +153,7 @@ pub fn write_run(
     let mut warnings = Vec::new();
     if let Some((font, warning)) = &drawing {
         progress.begin("drawing maps", 0);
-        let maps = crate::map::run_maps(
-            plan,
-            study,
-            coverage,
-            ind,
-            a.proposal.as_ref(),
-            &a.projection,
-        );
+        let maps = crate::map::run_maps(plan, a);
         let first = w.files.len();
         let mut maps_dir = Writer {
             dir: &out_dir.join("maps"),
