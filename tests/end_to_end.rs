@@ -267,6 +267,17 @@ fn demo_runs_end_to_end_with_valid_outputs() {
     let last = priority[9]["cumulative_share"].as_f64().unwrap();
     assert!((last - proposal.recheck.covered_weight / people).abs() < 1e-9);
     assert!((last * people - siting["covered_after"].as_f64().unwrap()).abs() < 1e-6);
+    // Before and after per 街镇 in summary.json (and the report): 13 rows and the district,
+    // whose figures are the siting result's.
+    let ba = siting["before_after"].as_array().unwrap();
+    assert_eq!(ba.len(), 14);
+    assert!(ba[13]["subdistrict"].is_null());
+    assert_eq!(ba[13]["new"], 10);
+    assert!(
+        (ba[13]["covered_after"].as_f64().unwrap() - siting["covered_after"].as_f64().unwrap())
+            .abs()
+            < 1e-6
+    );
     // The same list as a table.
     let sites = std::fs::read_to_string(out_dir.join("proposed_sites.csv")).unwrap();
     assert!(sites.starts_with("\u{feff}rank,id,kind,subdistrict,street,lon,lat,newly_covered,cumulative_covered,cumulative_share"), "{sites}");

@@ -501,6 +501,23 @@ pub fn html(
             }
             out.push_str("</table>\n");
         }
+        if !s.before_after.is_empty() {
+            out.push_str("<h3>街镇前后对比 Before and after, by sub-district</h3>\n<table>\n<tr><th>街镇 sub-district</th><th>existing</th><th>new</th><th>after</th><th>people</th><th>within reach before</th><th>after</th></tr>\n");
+            for r in &s.before_after {
+                let share = |x: f64| pct((r.people > 0.0).then(|| x / r.people));
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                    escape(r.subdistrict.as_deref().unwrap_or("全区 whole study area")),
+                    r.existing,
+                    r.new,
+                    r.existing + r.new,
+                    people(r.people),
+                    share(r.covered_before),
+                    share(r.covered_after),
+                ));
+            }
+            out.push_str("</table>\n");
+        }
         if let Some(after) = after {
             out.push_str(&blocks_to_html(after, 2));
         }

@@ -350,6 +350,26 @@ pub struct SitingSummary {
     /// The new sites in priority order (the order in which to build them: each adds the
     /// most given the existing facilities and every higher rank).
     pub priority: Vec<PrioritySite>,
+    /// Per 街镇 and for the district (last, `subdistrict` null): facilities of the sited kind
+    /// and people within reach before and after the proposal.
+    pub before_after: Vec<BeforeAfter>,
+}
+
+/// One row of the before/after table.
+#[derive(Debug, Clone, Serialize)]
+pub struct BeforeAfter {
+    /// The 街镇's name (`None`: the district).
+    pub subdistrict: Option<String>,
+    /// Facilities of the kind today.
+    pub existing: usize,
+    /// New sites proposed there.
+    pub new: usize,
+    /// People of the circle's band.
+    pub people: f64,
+    /// Of them within reach before.
+    pub covered_before: f64,
+    /// Of them within reach after.
+    pub covered_after: f64,
 }
 
 /// One proposed site in priority order.
@@ -606,6 +626,18 @@ fn siting_summary(
                     cumulative_share: (e.total_weight > 0.0)
                         .then(|| r.cumulative_covered / e.total_weight),
                 }
+            })
+            .collect(),
+        before_after: p
+            .before_after
+            .iter()
+            .map(|r| BeforeAfter {
+                subdistrict: r.subdistrict.map(|k| study.subdistricts[k].name.clone()),
+                existing: r.existing,
+                new: r.new,
+                people: r.people,
+                covered_before: r.covered_before,
+                covered_after: r.covered_after,
             })
             .collect(),
         district_after: after
