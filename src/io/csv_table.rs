@@ -1,9 +1,10 @@
 //! CSV tables in UTF-8 (with or without BOM) or GBK/GB18030, as Chinese data often is.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::io::{ReadError, Row, Table};
+use crate::io::{Location, ReadError, Row, Table};
 use crate::plan::Encoding;
 
 /// Line number (1-based) of byte `offset` in `bytes`.
@@ -16,11 +17,15 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 }
 
 /// Decodes a file's bytes strictly: invalid text is an error naming the line.
-pub fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, ReadError> {
+pub fn decode<'b>(
+    path: &Path,
+    bytes: &'b [u8],
+    encoding: Encoding,
+) -> Result<Cow<'b, str>, ReadError> {
     match encoding {
         Encoding::Utf8 => {
             let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            std::str::from_utf8(body).map(str::to_string).map_err(|e| {
+            std::str::from_utf8(body).map(Cow::Borrowed).map_err(|e| {
                 let offset = e.valid_up_to() + (bytes.len() - body.len());
                 ReadError::at(
                     path,
@@ -48,7 +53,7 @@ pub fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, R
                     "invalid GBK/GB18030 text; the file is declared GBK",
                 ));
             }
-            Ok(text.into_owned())
+            Ok(Cow::Owned(text.into_owned()))
         }
     }
 }
@@ -118,16 +123,36 @@ pub fn parse(
         }
         line_at
     };
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-            ReadError::at(
-                path,
-                format!("line {line}"),
-                None,
-                format!("malformed CSV: {e}"),
-            )
-        })?;
+    // The named columns: (index in the record, index in `names`).
+    let named: Vec<(usize, u32)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .enumerate()
+        .map(|(n, (k, _))| (k, n as u32))
+        .collect();
+    let names: Arc<[String]> = columns
+        .iter()
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut record = csv::StringRecord::new();
+    let mut i = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+                return Err(ReadError::at(
+                    path,
+                    format!("line {line}"),
+                    None,
+                    format!("malformed CSV: {e}"),
+                ));
+            }
+        }
         let line = record
             .position()
             .map_or(0, |p| line_of_offset(p.byte() as usize));
@@ -144,23 +169,17 @@ pub fn parse(
                 ));
             }
         }
-        let values: HashMap<String, String> = columns
-            .iter()
-            .filter(|c| !c.is_empty())
-            .cloned()
-            .zip(
-                columns
-                    .iter()
-                    .zip(record.iter())
-                    .filter(|(c, _)| !c.is_empty())
-                    .map(|(_, v)| v.to_string()),
-            )
-            .collect();
-        rows.push(Row {
-            location: format!("row {} (line {line})", i + 1),
-            values,
-            geometry: None,
-        });
+        let mut row = Row::empty(Location::Row { row: i + 1, line });
+        row.set_names(names.clone());
+        row.text.reserve(record.as_slice().len());
+        row.values.reserve(named.len());
+        for &(k, n) in &named {
+            if let Some(v) = record.get(k) {
+                row.push(n, v, None);
+            }
+        }
+        rows.push(row);
+        i += 1;
     }
     if rows.is_empty() {
         return Err(ReadError::file(
@@ -212,7 +231,7 @@ mod tests {
             t.columns.as_deref(),
             Some(&["id".to_string(), "name".to_string()][..])
         );
-        assert_eq!(t.rows[1].values["name"], "b");
+        assert_eq!(t.rows[1].text("name"), Some("b"));
         let p = write(dir.path(), "b.csv", "id,name,,\n1,a,,\n2,b,x,\n");
         let e = read(&p, Encoding::Utf8, b',').unwrap_err();
         assert_eq!(e.location.as_deref(), Some("row 2 (line 3)"), "{e}");
@@ -224,7 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "c.csv", "id,name\r\n1,a\r\n2,b\r\n3,c\r\n");
         let t = read(&p, Encoding::Utf8, b',').unwrap();
-        let locations: Vec<&str> = t.rows.iter().map(|r| r.location.as_str()).collect();
+        let locations: Vec<String> = t.rows.iter().map(|r| r.location.to_string()).collect();
         assert_eq!(
             locations,
             ["row 1 (line 2)", "row 2 (line 3)", "row 3 (line 4)"]

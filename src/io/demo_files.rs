@@ -26,7 +26,7 @@ pub fn write_demo(d: &DemoDistrict, dir: &Path, output_dir: &str) -> std::io::Re
         d.population.iter().map(|p| {
             let geometry = match &p.geometry {
                 geo::Geometry::Polygon(pg) => polygon_json(pg),
-                _ => serde_json::Value::Null,
+                _ => crate::io::output::JsonGeometry::null(),
             };
             let r: Record = vec![
                 ("id".into(), Field::Text(p.id.clone())),

@@ -194,11 +194,11 @@ pub fn read_vector(layer: &Layer) -> Result<(Table, FileCrs), ReadError> {
                     })?)
                 }
             };
-        rows.push(Row {
-            location,
+        rows.push(Row::new(
+            crate::io::Location::Text(location),
             values,
             geometry,
-        });
+        ));
     }
     Ok((
         Table {
@@ -292,11 +292,11 @@ pub fn read_raster(layer: &Layer, residents_band: &str) -> Result<(Table, FileCr
                         .map_err(|e| ReadError::at(path, &location, None, e.to_string()))
                 })?;
             }
-            rows.push(Row {
-                location: format!("pixel row {r}, column {c}"),
+            rows.push(Row::new(
+                crate::io::Location::Text(format!("pixel row {r}, column {c}")),
                 values,
-                geometry: Some(g),
-            });
+                Some(g),
+            ));
         }
     }
     let mut columns = vec!["id".to_string()];

@@ -1,13 +1,12 @@
 //! GeoJSON input (RFC 7946): a FeatureCollection, a single Feature, or — as real files
 //! often are — a bare geometry object carrying a `properties` member.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use geo::Geometry;
 use serde_json::Value;
 
-use crate::io::{ReadError, Row, Table};
+use crate::io::{Location, ReadError, Row, Table};
 
 /// Text of a property value: strings as they are, numbers and booleans printed, null blank.
 fn value_text(v: &Value) -> String {
@@ -114,33 +113,439 @@ pub fn read(path: &Path) -> Result<Table, ReadError> {
     parse(path, &bytes)
 }
 
+/// A feature's geometry and properties as read, checked after the whole file parsed (so that
+/// a syntax error anywhere is reported first, as a whole-file parse would).
+struct Feature {
+    /// The geometry, converted as the feature is read (`Ok(None)`: absent or null; `Err`:
+    /// why it cannot be read, reported once the whole file parsed).
+    geometry: Result<Option<Geometry<f64>>, String>,
+    /// `Ok`: the properties (name index, text, number); `Err`: not an object.
+    properties: Result<Row, ()>,
+}
+
+/// Property names seen so far, interned.
+#[derive(Default)]
+struct Names {
+    index: std::collections::HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn of(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.index.insert(name.to_string(), i);
+        self.names.push(name.to_string());
+        i
+    }
+}
+
+/// A property value: its text as [`value_text`] gives it, and the number of a JSON number.
+struct Property(String, Option<f64>);
+
+impl<'de> serde::Deserialize<'de> for Property {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Property;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Property, E> {
+                Ok(Property(b.to_string(), None))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Property, E> {
+                Ok(Property(i.to_string(), Some(i as f64)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Property, E> {
+                Ok(Property(u.to_string(), Some(u as f64)))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Property, E> {
+                let text = Value::from(x).to_string();
+                Ok(Property(text, x.is_finite().then_some(x)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Property, E> {
+                Ok(Property(s.to_string(), None))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Property, E> {
+                Ok(Property(s, None))
+            }
+            fn visit_unit<E>(self) -> Result<Property, E> {
+                Ok(Property(String::new(), None))
+            }
+            fn visit_none<E>(self) -> Result<Property, E> {
+                Ok(Property(String::new(), None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Property, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(a))?;
+                Ok(Property(v.to_string(), None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Property, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Ok(Property(v.to_string(), None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The properties member: an object of values, null, or anything else (an error later).
+struct Properties<'n>(&'n std::cell::RefCell<Names>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Properties<'_> {
+    type Value = Result<Row, ()>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V<'n>(&'n std::cell::RefCell<Names>);
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = Result<Row, ()>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Row::empty(Location::Feature(0));
+                while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let Property(text, number) = a.next_value()?;
+                    let name = self.0.borrow_mut().of(&k);
+                    out.push(name, &text, number);
+                }
+                Ok(Ok(out))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Ok(Row::empty(Location::Feature(0))))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Ok(Row::empty(Location::Feature(0))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Err(()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Err(()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Err(()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Err(()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Err(()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Err(()))
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+/// One element of `features`: an object with geometry and properties, or anything else (a
+/// feature without either, as `Value::get` on a non-object gives).
+struct FeatureSeed<'n>(&'n std::cell::RefCell<Names>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FeatureSeed<'_> {
+    type Value = Feature;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Feature, D::Error> {
+        struct V<'n>(&'n std::cell::RefCell<Names>);
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = Feature;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Feature, A::Error> {
+                let mut f = Feature {
+                    geometry: Ok(None),
+                    properties: Ok(Row::empty(Location::Feature(0))),
+                };
+                let mut seen_properties = false;
+                while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "geometry" => {
+                            f.geometry = match a.next_value::<Value>()? {
+                                Value::Null => Ok(None),
+                                g => geometry_of(&g).map(Some),
+                            }
+                        }
+                        "properties" => {
+                            f.properties = a.next_value_seed(Properties(self.0))?;
+                            seen_properties = true;
+                        }
+                        _ => {
+                            a.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let _ = seen_properties;
+                Ok(f)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Feature, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(self.none())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+            fn visit_unit<E>(self) -> Result<Feature, E> {
+                Ok(self.none())
+            }
+        }
+        impl V<'_> {
+            fn none(&self) -> Feature {
+                Feature {
+                    geometry: Ok(None),
+                    properties: Ok(Row::empty(Location::Feature(0))),
+                }
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+/// The `features` member: an array of features (streamed, no tree built), or anything else
+/// kept as it is.
+enum Features {
+    List(Vec<Feature>),
+    Other(Value),
+}
+
+struct FeaturesSeed<'n>(&'n std::cell::RefCell<Names>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_> {
+    type Value = Features;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Features, D::Error> {
+        struct V<'n>(&'n std::cell::RefCell<Names>);
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = Features;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Features, A::Error> {
+                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0));
+                while let Some(f) = a.next_element_seed(FeatureSeed(self.0))? {
+                    out.push(f);
+                }
+                Ok(Features::List(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Features, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Ok(Features::Other(v))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Features, E> {
+                Ok(Features::Other(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Features, E> {
+                Ok(Features::Other(Value::from(i)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Features, E> {
+                Ok(Features::Other(Value::from(u)))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Features, E> {
+                Ok(Features::Other(Value::from(x)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Features, E> {
+                Ok(Features::Other(Value::from(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Features, E> {
+                Ok(Features::Other(Value::Null))
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+/// The top level: its members, `features` streamed.
+struct Root {
+    members: serde_json::Map<String, Value>,
+    features: Option<Features>,
+}
+
+struct RootSeed<'n>(&'n std::cell::RefCell<Names>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RootSeed<'_> {
+    type Value = Result<Root, Value>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V<'n>(&'n std::cell::RefCell<Names>);
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = Result<Root, Value>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut root = Root {
+                    members: serde_json::Map::new(),
+                    features: None,
+                };
+                while let Some(k) = a.next_key::<String>()? {
+                    if k == "features" {
+                        root.features = Some(a.next_value_seed(FeaturesSeed(self.0))?);
+                        // Keep the member's place (its value is not needed as a tree).
+                        root.members.insert(k, Value::Null);
+                    } else {
+                        let v: Value = a.next_value()?;
+                        root.members.insert(k, v);
+                    }
+                }
+                Ok(Ok(root))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(a))?;
+                Ok(Err(v))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(Err(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+                Ok(Err(Value::from(i)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+                Ok(Err(Value::from(u)))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+                Ok(Err(Value::from(x)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Err(Value::from(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Err(Value::Null))
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+/// A geometry: Points directly, others through the geojson crate (with the checks first).
+fn geometry_of(g: &Value) -> Result<Geometry<f64>, String> {
+    if g.get("type").and_then(Value::as_str) == Some("Point") {
+        if let Some(Value::Array(c)) = g.get("coordinates") {
+            if c.len() >= 2 && c.iter().all(Value::is_number) {
+                if let (Some(x), Some(y)) = (c[0].as_f64(), c[1].as_f64()) {
+                    return Ok(Geometry::Point(geo::Point::new(x, y)));
+                }
+            }
+        }
+    }
+    parse_geometry(g)
+}
+
 /// Parses the bytes of a GeoJSON file into rows; `path` names the file in errors and in the
-/// table (nothing is read from it).
+/// table (nothing is read from it). A FeatureCollection's features are streamed: no JSON
+/// tree of the whole file is built.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
+    use serde::de::DeserializeSeed;
     let text = crate::io::csv_table::decode(path, bytes, crate::plan::Encoding::Utf8)?;
     if text.trim().is_empty() {
         return Err(ReadError::file(path, "the file is empty; expected GeoJSON"));
     }
-    let root: Value = serde_json::from_str(&text).map_err(|e| {
+    let json_error = |e: serde_json::Error| {
         ReadError::at(
             path,
             format!("line {}, column {}", e.line(), e.column()),
             None,
             format!("not valid JSON: {e}"),
         )
-    })?;
-    let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
-    let features: Vec<(Option<&Value>, Option<&Value>)> = match kind {
-        "FeatureCollection" => root
-            .get("features")
-            .and_then(Value::as_array)
-            .ok_or_else(|| ReadError::file(path, "FeatureCollection without a 'features' array"))?
-            .iter()
-            .map(|f| (f.get("geometry"), f.get("properties")))
-            .collect(),
-        "Feature" => vec![(root.get("geometry"), root.get("properties"))],
-        "Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
-        | "GeometryCollection" => vec![(Some(&root), root.get("properties"))],
+    };
+    let names = std::cell::RefCell::new(Names::default());
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let root = RootSeed(&names).deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    let (members, features) = match root {
+        Ok(r) => (Value::Object(r.members), r.features),
+        Err(v) => (v, None),
+    };
+    let kind = members
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let features: Vec<Feature> = match kind.as_str() {
+        "FeatureCollection" => match features {
+            Some(Features::List(list)) => list,
+            _ => {
+                return Err(ReadError::file(
+                    path,
+                    "FeatureCollection without a 'features' array",
+                ))
+            }
+        },
+        "Feature" | "Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon"
+        | "MultiPolygon" | "GeometryCollection" => {
+            // A single feature or geometry: read as a whole (small).
+            let mut root = members;
+            if let (Value::Object(m), Some(f)) = (&mut root, features) {
+                m.insert(
+                    "features".into(),
+                    match f {
+                        Features::Other(v) => v,
+                        Features::List(_) => Value::Null,
+                    },
+                );
+            }
+            let (geometry, properties) = if kind == "Feature" {
+                (root.get("geometry").cloned(), root.get("properties").cloned())
+            } else {
+                (Some(root.clone()), root.get("properties").cloned())
+            };
+            let properties = match properties {
+                None | Some(Value::Null) => Ok(Row::empty(Location::Feature(0))),
+                Some(Value::Object(m)) => {
+                    let mut row = Row::empty(Location::Feature(0));
+                    for (k, v) in m {
+                        let number = v.as_f64();
+                        row.push(names.borrow_mut().of(&k), &value_text(&v), number);
+                    }
+                    Ok(row)
+                }
+                Some(_) => Err(()),
+            };
+            vec![Feature {
+                geometry: match geometry.filter(|g| !g.is_null()) {
+                    None => Ok(None),
+                    Some(g) => geometry_of(&g).map(Some),
+                },
+                properties,
+            }]
+        }
         other => {
             return Err(ReadError::file(
                 path,
@@ -154,33 +559,26 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
             "the FeatureCollection has no features",
         ));
     }
+    let names: std::sync::Arc<[String]> = names.into_inner().names.into();
     let mut rows = Vec::with_capacity(features.len());
-    for (i, (geometry, properties)) in features.into_iter().enumerate() {
-        let location = format!("feature {i}");
-        let geometry = match geometry {
-            None | Some(Value::Null) => None,
-            Some(g) => Some(
-                parse_geometry(g)
-                    .map_err(|p| ReadError::at(path, &location, Some("geometry"), p))?,
-            ),
+    for (i, f) in features.into_iter().enumerate() {
+        let location = Location::Feature(i);
+        let geometry = f
+            .geometry
+            .map_err(|p| ReadError::at(path, &location, Some("geometry"), p))?;
+        let Ok(mut row) = f.properties else {
+            return Err(ReadError::at(
+                path,
+                &location,
+                Some("properties"),
+                "expected an object",
+            ));
         };
-        let values: HashMap<String, String> = match properties {
-            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), value_text(v))).collect(),
-            None | Some(Value::Null) => HashMap::new(),
-            Some(_) => {
-                return Err(ReadError::at(
-                    path,
-                    &location,
-                    Some("properties"),
-                    "expected an object",
-                ))
-            }
-        };
-        rows.push(Row {
-            location,
-            values,
-            geometry,
-        });
+        row.location = location;
+        row.set_names(names.clone());
+        row.geometry = geometry;
+        row.text.shrink_to_fit();
+        rows.push(row);
     }
     Ok(Table {
         file: path.to_path_buf(),

@@ -248,12 +248,12 @@ fn located_in_stated_crs(layer: &Layer, table: Table) -> Result<Located, ReadErr
 /// The id of a row: the id field's value, or the row's location when the plan names no
 /// id field. Ids must be unique within the layer.
 fn ids(id_field: &FieldName, table: &Table) -> Result<Vec<String>, ReadError> {
-    let mut seen: HashMap<String, &str> = HashMap::new();
+    let mut seen: HashMap<String, &crate::io::Location> = HashMap::new();
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let id = match id_field.column() {
             Some(f) => table.text(row, f)?.to_string(),
-            None => row.location.clone(),
+            None => row.location.to_string(),
         };
         if let Some(first) = seen.insert(id.clone(), &row.location) {
             return Err(ReadError::at(
@@ -417,7 +417,7 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
                 .unknown_labels
                 .entry(label.to_string())
                 .or_default()
-                .push(row.location.clone());
+                .push(row.location.to_string());
             continue;
         };
         let number = |column: Option<&str>| match column {

@@ -17,9 +17,9 @@ pub mod run_output;
 pub mod tables;
 pub mod web_map;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use geo::Geometry;
 
@@ -76,24 +76,145 @@ impl ReadError {
     }
 }
 
-/// One record of an input table: its attribute values as text and its geometry, if the
-/// format carries one.
+/// Where a record is in its file, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A CSV data row (1-based, header excluded) and its line: "row 12 (line 13)".
+    Row {
+        /// The data row.
+        row: usize,
+        /// The line it starts on.
+        line: usize,
+    },
+    /// A feature (0-based): "feature 3".
+    Feature(usize),
+    /// Any other place ("pixel row 2, column 5").
+    Text(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Row { row, line } => write!(f, "row {row} (line {line})"),
+            Location::Feature(i) => write!(f, "feature {i}"),
+            Location::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<&Location> for String {
+    fn from(l: &Location) -> String {
+        l.to_string()
+    }
+}
+
+/// One value of a row: the range of its text in the row's buffer, and the number when the
+/// file holds one (a JSON number: parsed once).
+#[derive(Debug, Clone, Copy)]
+struct Value {
+    name: u32,
+    start: u32,
+    end: u32,
+    number: Option<f64>,
+}
+
+/// One record of an input table: its attribute values as text (and numbers where the format
+/// types them) and its geometry, if the format carries one. The values share one buffer.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// "row 12" or "feature 3".
-    pub location: String,
-    pub values: HashMap<String, String>,
+    /// "row 12 (line 13)" or "feature 3".
+    pub location: Location,
     /// Geometry as written in the file (its CRS is the layer's).
     pub geometry: Option<Geometry<f64>>,
+    names: Arc<[String]>,
+    values: Vec<Value>,
+    text: String,
 }
 
 impl Row {
+    /// A row of `values` (name, text) at `location`.
+    pub fn new(
+        location: Location,
+        values: impl IntoIterator<Item = (String, String)>,
+        geometry: Option<Geometry<f64>>,
+    ) -> Row {
+        let mut names = Vec::new();
+        let mut row = Row::empty(location);
+        for (k, v) in values {
+            let name = names.len() as u32;
+            names.push(k);
+            row.push(name, &v, None);
+        }
+        row.names = names.into();
+        row.geometry = geometry;
+        row
+    }
+
+    /// A row without values; names come with [`Row::set_names`].
+    fn empty(location: Location) -> Row {
+        Row {
+            location,
+            geometry: None,
+            names: Arc::from(Vec::new()),
+            values: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    /// Adds (or replaces) the value of name `name` (an index into the names).
+    fn push(&mut self, name: u32, text: &str, number: Option<f64>) {
+        let start = self.text.len() as u32;
+        self.text.push_str(text);
+        let v = Value {
+            name,
+            start,
+            end: self.text.len() as u32,
+            number,
+        };
+        match self.values.iter_mut().find(|x| x.name == name) {
+            Some(old) => *old = v,
+            None => self.values.push(v),
+        }
+    }
+
+    fn set_names(&mut self, names: Arc<[String]>) {
+        self.names = names;
+    }
+
+    fn value(&self, field: &str) -> Option<&Value> {
+        self.values
+            .iter()
+            .find(|v| self.names[v.name as usize] == field)
+    }
+
     /// The trimmed value of `field`, `None` when absent or blank.
     pub fn text(&self, field: &str) -> Option<&str> {
-        self.values
-            .get(field)
-            .map(|s| s.trim())
+        self.value(field)
+            .map(|v| self.text[v.start as usize..v.end as usize].trim())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The value of `field` as a number: the file's own number (JSON), else the text parsed.
+    fn number(&self, field: &str) -> Option<Result<f64, &str>> {
+        let v = self.value(field)?;
+        if let Some(x) = v.number {
+            return Some(Ok(x));
+        }
+        let text = self.text[v.start as usize..v.end as usize].trim();
+        if text.is_empty() {
+            return None;
+        }
+        Some(text.parse().map_err(|_| text))
+    }
+
+    /// Every (name, text) of the row, untrimmed.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|v| {
+            (
+                self.names[v.name as usize].as_str(),
+                &self.text[v.start as usize..v.end as usize],
+            )
+        })
     }
 }
 
@@ -141,17 +262,18 @@ impl Table {
     /// required.
     pub fn number(&self, row: &Row, field: &str, required: bool) -> Result<Option<f64>, ReadError> {
         let err = |p: String| ReadError::at(&self.file, &row.location, Some(field), p);
-        let Some(text) = row.text(field) else {
-            return if required {
-                Err(err("missing value; expected a number ≥ 0".into()))
-            } else {
-                Ok(None)
-            };
+        let v = match row.number(field) {
+            None if required => return Err(err("missing value; expected a number ≥ 0".into())),
+            None => return Ok(None),
+            Some(Err(text)) => {
+                return Err(err(format!(
+                    "'{text}' is not a number; expected a number ≥ 0"
+                )))
+            }
+            Some(Ok(v)) => v,
         };
-        let v: f64 = text
-            .parse()
-            .map_err(|_| err(format!("'{text}' is not a number; expected a number ≥ 0")))?;
         if !v.is_finite() {
+            let text = row.text(field).unwrap_or_default();
             return Err(err(format!("'{text}' is not a finite number")));
         }
         if v < 0.0 {

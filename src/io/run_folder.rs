@@ -150,6 +150,7 @@ pub fn hash_input(path: &Path) -> std::io::Result<(u64, String)> {
 /// `run.json` existed. Anything under `maps/` with these extensions counts too.
 const KNOWN_OUTPUTS: &[&str] = &[
     "cells.geojson",
+    "cells.parquet",
     "facilities.geojson",
     "subdistricts.csv",
     "subdistricts.geojson",

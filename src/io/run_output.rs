@@ -16,7 +16,7 @@ use crate::io::report::Figure;
 use crate::io::tables::{
     indicator_document, indicator_records, to_markdown, underserved_records, write_text, Block,
 };
-use crate::plan::Plan;
+use crate::plan::{CellsFormat, Plan};
 use crate::proposal::Proposal;
 use crate::summary::{MapsSummary, Summary, Warning, WarningCode};
 
@@ -87,6 +87,26 @@ fn font(plan: &Plan) -> Result<(Option<MapFont>, Option<Warning>), WriteError> {
     Ok((font, warning))
 }
 
+/// The format of the cells' file: `[outputs] cells`, else GeoParquet above
+/// [`GEOPARQUET_ABOVE_CELLS`](crate::plan::GEOPARQUET_ABOVE_CELLS) cells (GeoJSON in a
+/// build without the `parquet` feature).
+pub fn cells_format(plan: &Plan, cells: usize) -> std::io::Result<CellsFormat> {
+    match plan.cells_format {
+        Some(f @ (CellsFormat::Geoparquet | CellsFormat::Both)) if !cfg!(feature = "parquet") => {
+            Err(std::io::Error::other(format!(
+                "[outputs] cells = \"{}\" needs lifecircle built with the parquet feature",
+                if f == CellsFormat::Both {
+                    "both"
+                } else {
+                    "geoparquet"
+                }
+            )))
+        }
+        None if !cfg!(feature = "parquet") => Ok(CellsFormat::Geojson),
+        stated => Ok(CellsFormat::resolve(stated, cells)),
+    }
+}
+
 /// Writes every output of `analysis` into `out_dir`; returns the summary written to
 /// `summary.json` and the files in writing order.
 pub fn write_run(
@@ -107,9 +127,21 @@ pub fn write_run(
         dir: out_dir,
         files: Vec::new(),
     };
-    w.file("cells.geojson", |p| {
-        write_cells_geojson(p, study, coverage, access)
+    let cells_format = cells_format(plan, study.cells.len()).map_err(|source| WriteError::Io {
+        path: out_dir.join("cells.parquet"),
+        source,
     })?;
+    if cells_format.geojson() {
+        w.file("cells.geojson", |p| {
+            write_cells_geojson(p, study, coverage, access)
+        })?;
+    }
+    #[cfg(feature = "parquet")]
+    if cells_format.geoparquet() {
+        w.file("cells.parquet", |p| {
+            crate::io::tables::write_cells_geoparquet(p, study, coverage, access)
+        })?;
+    }
     w.file("facilities.geojson", |p| write_facilities_geojson(p, study))?;
     let mut sub_rows: Vec<Record> = ind.subdistricts.iter().map(area_record).collect();
     sub_rows.push(area_record(&ind.district));
@@ -213,13 +245,18 @@ pub fn write_run(
         progress.end();
     }
     let outputs = w.files.iter().map(|p| file_name(p)).collect();
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         plan,
         a,
         outputs,
         maps_summary,
         drawing.is_some().then(|| "report.html".to_string()),
         warnings,
+    );
+    summary.cells_output = crate::summary::CellsOutput::new(
+        cells_format,
+        study.cells.len(),
+        plan.cells_format.is_some(),
     );
     w.file("summary.json", |p| write_json(p, &summary))?;
     if drawing.is_some() {
@@ -274,7 +311,7 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
         return write_feature_collection(path, std::iter::empty());
     };
     let g = ctx.graph;
-    let mut features: Vec<(serde_json::Value, Record)> = Vec::new();
+    let mut features: Vec<(crate::io::output::JsonGeometry, Record)> = Vec::new();
     let text = |s: &str| Field::Text(s.to_string());
     // Islands: their segments, grouped by component.
     let mut lines: Vec<Vec<Vec<geo::Coord<f64>>>> = vec![Vec::new(); ctx.islands.len()];

@@ -178,6 +178,47 @@ pub struct OutputsSection {
     /// `fgb` (a FlatGeobuf file per GeoJSON output). Needs the `gdal` feature.
     #[serde(default)]
     pub formats: Vec<String>,
+    /// How the population cells are written: `geojson` (cells.geojson), `geoparquet`
+    /// (cells.parquet) or `both`. Default: GeoParquet alone above
+    /// [`GEOPARQUET_ABOVE_CELLS`] cells, else GeoJSON.
+    pub cells: Option<CellsFormat>,
+}
+
+/// Above this many cells, a plan that does not set `[outputs] cells` gets `cells.parquet`
+/// (GeoParquet) instead of `cells.geojson`.
+pub const GEOPARQUET_ABOVE_CELLS: usize = 200_000;
+
+/// `[outputs] cells`: the file format(s) of the population cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellsFormat {
+    /// `cells.geojson`.
+    Geojson,
+    /// `cells.parquet` (GeoParquet 1.0.0, WKB geometry).
+    Geoparquet,
+    /// Both files.
+    Both,
+}
+
+impl CellsFormat {
+    /// The format for `cells` cells: the plan's (`Some`), else by the cell count.
+    pub fn resolve(stated: Option<CellsFormat>, cells: usize) -> CellsFormat {
+        stated.unwrap_or(if cells > GEOPARQUET_ABOVE_CELLS {
+            CellsFormat::Geoparquet
+        } else {
+            CellsFormat::Geojson
+        })
+    }
+
+    /// Whether `cells.geojson` is written.
+    pub fn geojson(self) -> bool {
+        matches!(self, CellsFormat::Geojson | CellsFormat::Both)
+    }
+
+    /// Whether `cells.parquet` is written.
+    pub fn geoparquet(self) -> bool {
+        matches!(self, CellsFormat::Geoparquet | CellsFormat::Both)
+    }
 }
 
 /// A vector format written beside the GeoJSON outputs.
@@ -783,6 +824,8 @@ pub struct Plan {
     pub report: Report,
     /// Vector formats written beside the GeoJSON (`[outputs] formats`).
     pub vector_formats: Vec<VectorFormat>,
+    /// `[outputs] cells` (`None`: by the cell count, see [`CellsFormat::resolve`]).
+    pub cells_format: Option<CellsFormat>,
     /// Walking speed (m/s) and its source for each age band.
     pub walking_speeds: BTreeMap<AgeBand, (f64, String)>,
 }
@@ -1183,6 +1226,7 @@ impl PlanFile {
         }
         Ok(Plan {
             vector_formats,
+            cells_format: self.outputs.cells,
             report,
             file: path.to_path_buf(),
             name: self.study.name,

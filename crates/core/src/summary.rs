@@ -59,6 +59,8 @@ pub struct Summary {
     pub warnings: Vec<Warning>,
     /// Data files of the run (GeoJSON, tables), in writing order.
     pub outputs: Vec<String>,
+    /// How the population cells were written (`[outputs] cells`, or by the cell count).
+    pub cells_output: CellsOutput,
     /// The siting stage, when the plan has `[siting]` (`null` otherwise).
     pub siting: Option<SitingSummary>,
     /// The maps, when drawn.
@@ -67,6 +69,41 @@ pub struct Summary {
     /// The HTML report's file name, when written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
+}
+
+/// The format of the population cells' file, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellsOutput {
+    /// `geojson`, `geoparquet` or `both`.
+    pub format: &'static str,
+    /// The files: `cells.geojson` and/or `cells.parquet`.
+    pub files: Vec<&'static str>,
+    /// Why: set in the plan, or the cell count against the threshold.
+    pub chosen: String,
+}
+
+impl CellsOutput {
+    /// The summary of writing `cells` cells as `format`; `stated`: set in the plan.
+    pub fn new(format: crate::plan::CellsFormat, cells: usize, stated: bool) -> CellsOutput {
+        use crate::plan::{CellsFormat as F, GEOPARQUET_ABOVE_CELLS};
+        let (name, files) = match format {
+            F::Geojson => ("geojson", vec!["cells.geojson"]),
+            F::Geoparquet => ("geoparquet", vec!["cells.parquet"]),
+            F::Both => ("both", vec!["cells.geojson", "cells.parquet"]),
+        };
+        let chosen = if stated {
+            "set in the plan ([outputs] cells)".to_string()
+        } else if cells > GEOPARQUET_ABOVE_CELLS {
+            format!("{cells} cells, more than {GEOPARQUET_ABOVE_CELLS}: GeoParquet (set [outputs] cells = \"geojson\" or \"both\" for GeoJSON)")
+        } else {
+            format!("{cells} cells, at most {GEOPARQUET_ABOVE_CELLS}: GeoJSON")
+        };
+        CellsOutput {
+            format: name,
+            files,
+            chosen,
+        }
+    }
 }
 
 /// The analysis CRS.
@@ -896,6 +933,11 @@ impl Summary {
             checks: a.checks.clone(),
             warnings: all_warnings,
             outputs,
+            cells_output: CellsOutput::new(
+                crate::plan::CellsFormat::resolve(plan.cells_format, study.cells.len()),
+                study.cells.len(),
+                plan.cells_format.is_some(),
+            ),
             siting: a
                 .proposal
                 .as_ref()
