@@ -231,7 +231,13 @@ pub fn analyse<'g>(
     let proposal = match &plan.siting {
         None => None,
         Some(s) => {
-            progress.begin("proposing sites (location-allocation)", 0);
+            progress.begin(
+                &format!(
+                    "proposing sites (location-allocation, at most {} s)",
+                    s.time_limit_s
+                ),
+                0,
+            );
             let t0 = progress.elapsed_s();
             let stop = || match (t0, progress.elapsed_s()) {
                 (Some(a), Some(b)) => b - a > s.time_limit_s,
