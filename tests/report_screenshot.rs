@@ -10,6 +10,18 @@ use lifecircle::io::demo_files::write_demo;
 use lifecircle::map::{self, Rgb};
 use lifecircle::pipeline::{run, Silent};
 
+/// Headless Chromium on a machine with no network: no background connections.
+const HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 #[test]
 #[ignore = "needs Chromium; .ci/run installs it and runs this test"]
 fn report_renders_in_headless_chromium() {
@@ -23,18 +35,8 @@ fn report_renders_in_headless_chromium() {
     let profile = dir.path().join("chromium-profile");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
     let status = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1300,7000",
-        ])
+        .args(HEADLESS)
+        .args(["--hide-scrollbars", "--window-size=1300,7000"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!(
@@ -78,17 +80,8 @@ fn report_renders_in_headless_chromium() {
     // points), the key findings on the first, the interactive map left out of print.
     let pdf = dir.path().join("report.pdf");
     let status = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
+        .args(HEADLESS)
+        .arg("--no-pdf-header-footer")
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!(

@@ -15,6 +15,13 @@ fn bin() -> Command {
     c
 }
 
+/// `lifecircle --quiet run PLAN --out OUT`.
+fn run_into(plan: &Path, out: &Path) -> Command {
+    let mut c = bin();
+    c.arg("run").arg(plan).arg("--out").arg(out);
+    c
+}
+
 /// Every file under `dir` (relative path → content).
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -72,13 +79,7 @@ fn fixture() -> Fixture {
     let plan_b = data.join("plan_b.toml");
     std::fs::write(&plan_b, &text[..cut]).unwrap();
     let t = Instant::now();
-    let st = bin()
-        .arg("run")
-        .arg(&plan_b)
-        .arg("--out")
-        .arg(root.join("ref_b"))
-        .status()
-        .unwrap();
+    let st = run_into(&plan_b, &root.join("ref_b")).status().unwrap();
     assert!(st.success());
     let run_b_s = t.elapsed().as_secs_f64();
     let ref_a = snapshot(&root.join("ref_a"));
@@ -122,13 +123,7 @@ fn output_folders_hold_one_whole_run() {
     let f = fixture();
     run_json_lists_every_file(&f);
     let out = f.root.join("out");
-    let st = bin()
-        .arg("run")
-        .arg(&f.plan_a)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
+    let st = run_into(&f.plan_a, &out).status().unwrap();
     assert!(st.success());
     assert_eq!(which_run(&f, &out), 'A');
     let mut previous = 'A';
@@ -139,11 +134,7 @@ fn output_folders_hold_one_whole_run() {
         } else {
             (&f.plan_a, 'A')
         };
-        let mut child = bin()
-            .arg("run")
-            .arg(plan)
-            .arg("--out")
-            .arg(&out)
+        let mut child = run_into(plan, &out)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -175,13 +166,7 @@ fn output_folders_hold_one_whole_run() {
     }
     // The kills did not all land after the run had finished.
     assert!(seen_new < 10, "every kill came too late to test anything");
-    let st = bin()
-        .arg("run")
-        .arg(&f.plan_a)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
+    let st = run_into(&f.plan_a, &out).status().unwrap();
     assert!(st.success());
     assert_eq!(which_run(&f, &out), 'A');
     let beside: Vec<String> = names(&f.root)
@@ -196,13 +181,7 @@ fn output_folders_hold_one_whole_run() {
         .open(f.root.join(".out.lifecircle-lock"))
         .unwrap();
     lock.lock().unwrap();
-    let o = bin()
-        .arg("run")
-        .arg(&f.plan_b)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_into(&f.plan_b, &out).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -213,14 +192,7 @@ fn output_folders_hold_one_whole_run() {
     drop(lock);
 
     // --strict: the demo has warnings (a detour), so nothing is written.
-    let o = bin()
-        .arg("run")
-        .arg(&f.plan_b)
-        .arg("--out")
-        .arg(&out)
-        .arg("--strict")
-        .output()
-        .unwrap();
+    let o = run_into(&f.plan_b, &out).arg("--strict").output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -233,11 +205,7 @@ fn output_folders_hold_one_whole_run() {
     // Two runs started together: the folder ends up holding one of them whole, and a run
     // that lost the race says why.
     let spawn = |plan: &Path| {
-        bin()
-            .arg("run")
-            .arg(plan)
-            .arg("--out")
-            .arg(&out)
+        run_into(plan, &out)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -429,15 +429,7 @@ fn write_proposal(
                 ),
                 (
                     "street".into(),
-                    a.network
-                        .as_ref()
-                        .and_then(|n| {
-                            n.graph.nearest_street_name(
-                                c.location.xy_m,
-                                crate::summary::STREET_NAME_WITHIN_M,
-                            )
-                        })
-                        .map_or(Field::Null, |s| Field::Text(s.to_string())),
+                    r.street.clone().map_or(Field::Null, Field::Text),
                 ),
                 ("newly_covered".into(), Field::People(r.newly_covered)),
                 (

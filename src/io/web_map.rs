@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::map::{
-    kind_colour, kind_english, Rgb, BOUNDARY, COVERED, EMPTY_CELL, NOT_COVERED, PROPOSED,
+    kind_colour, kind_english, kind_symbol, Rgb, Symbol, BOUNDARY, COVERED, EMPTY_CELL,
+    NOT_COVERED, PROPOSED, STRAIGHT_LINE_ONLY,
 };
 use crate::model::FacilityKind;
 use crate::plan::Plan;
@@ -33,9 +34,6 @@ const LAYERS_PNG: &[u8] = include_bytes!("vendor/leaflet/images/layers.png");
 const LAYERS_2X_PNG: &[u8] = include_bytes!("vendor/leaflet/images/layers-2x.png");
 const MARKER_PNG: &[u8] = include_bytes!("vendor/leaflet/images/marker-icon.png");
 const LEAFLET_LICENSE: &str = include_str!("vendor/leaflet/LICENSE");
-
-/// Fill of cells covered in a straight line but not along the streets (purple).
-pub const STRAIGHT_LINE_ONLY: Rgb = Rgb(150, 80, 190);
 
 fn hex(c: Rgb) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
@@ -170,11 +168,22 @@ struct Colours {
     proposed: String,
 }
 
-/// One shape per kind, in [`FacilityKind::ALL`] order (drawn as inline SVG).
-const SHAPES: [&str; 10] = [
-    "star", "square", "triangle", "diamond", "circle", "pentagon", "hexagon", "cross", "down",
-    "ring",
-];
+/// The map's name of a kind's symbol ([`kind_symbol`], as on the static maps), drawn as
+/// inline SVG by the page's script.
+fn shape_name(kind: FacilityKind) -> &'static str {
+    match kind_symbol(kind) {
+        Symbol::Star => "star",
+        Symbol::Square => "square",
+        Symbol::Triangle => "triangle",
+        Symbol::Diamond => "diamond",
+        Symbol::Pentagon => "pentagon",
+        Symbol::Hexagon => "hexagon",
+        Symbol::Cross => "cross",
+        Symbol::TriangleDown => "down",
+        Symbol::Ring => "ring",
+        Symbol::Dot | Symbol::Badge | Symbol::Line(_) | Symbol::Dashed(_) => "circle",
+    }
+}
 
 fn verdict(people: f64, covered: bool) -> u8 {
     if people <= 0.0 {
@@ -232,13 +241,12 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
     let kind_index = |k: FacilityKind| FacilityKind::ALL.iter().position(|&x| x == k).unwrap_or(0);
     let kinds: Vec<KindInfo> = FacilityKind::ALL
         .iter()
-        .enumerate()
-        .map(|(i, &k)| KindInfo {
+        .map(|&k| KindInfo {
             id: k.id(),
             zh: k.chinese(),
             en: kind_english(k),
             colour: hex(kind_colour(k)),
-            shape: SHAPES[i],
+            shape: shape_name(k),
         })
         .collect();
     let name_of = |areas: &[crate::model::Area], k: Option<usize>| k.map(|k| areas[k].name.clone());
@@ -329,14 +337,7 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
                     SiteInfo {
                         rank: r.rank,
                         id: c.id.clone(),
-                        street: a.network.as_ref().and_then(|n| {
-                            n.graph
-                                .nearest_street_name(
-                                    c.location.xy_m,
-                                    crate::summary::STREET_NAME_WITHIN_M,
-                                )
-                                .map(str::to_string)
-                        }),
+                        street: r.street.clone(),
                         at: [deg(c.location.lon_lat.x), deg(c.location.lon_lat.y)],
                         sd: name_of(&study.subdistricts, c.subdistrict),
                         newly_covered: r.newly_covered.round(),

@@ -1067,22 +1067,20 @@ pub fn choropleth_map(
             format!("各街镇 {} 覆盖率", name.zh),
             format!("share covered per sub-district: {}", name.en),
         ),
-        Label::new(
-            format!(
-                "全区 {:.1}% · {}",
-                100.0 * share,
-                circle_subtitle(circle).zh
-            ),
-            format!(
-                "whole study area {:.1} %; {}",
-                100.0 * share,
-                circle_subtitle(circle).en
-            ),
-        ),
+        whole_area_subtitle(share, circle),
         layers,
         Label::new("覆盖率", "Share covered"),
         share_legend(&fills),
     ))
+}
+
+/// The choropleths' subtitle: the whole study area's share and the circle's reach.
+fn whole_area_subtitle(share: f64, circle: &Circle) -> Label {
+    let c = circle_subtitle(circle);
+    Label::new(
+        format!("全区 {:.1}% · {}", 100.0 * share, c.zh),
+        format!("whole study area {:.1} %; {}", 100.0 * share, c.en),
+    )
 }
 
 /// Choropleth per residential committee of circle `k`'s coverage share, under the 街镇
@@ -1130,18 +1128,7 @@ pub fn committee_choropleth_map(
             format!("各居委 {} 覆盖率", name.zh),
             format!("share covered per residential committee: {}", name.en),
         ),
-        Label::new(
-            format!(
-                "全区 {:.1}% · {}",
-                100.0 * share,
-                circle_subtitle(circle).zh
-            ),
-            format!(
-                "whole study area {:.1} %; {}",
-                100.0 * share,
-                circle_subtitle(circle).en
-            ),
-        ),
+        whole_area_subtitle(share, circle),
         layers,
         Label::new("覆盖率", "Share covered"),
         legend,

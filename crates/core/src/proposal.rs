@@ -179,6 +179,9 @@ pub struct RecheckFigures {
     pub weighted_distance: f64,
 }
 
+/// How far a proposed site may lie from the street it is named by, m.
+pub const STREET_NAME_WITHIN_M: f64 = 100.0;
+
 /// A proposed site in priority order (the order in which to build them): rank 1 adds the
 /// most to the model's objective given the existing facilities, rank 2 the most given those
 /// and rank 1, and so on (people newly covered for the covering models, person·metres saved
@@ -198,6 +201,9 @@ pub struct RankedSite {
     /// People within reach of the kind (existing facilities, this site and every higher
     /// rank): the cumulative figure after building up to this rank.
     pub cumulative_covered: f64,
+    /// The OSM name of the street nearest the site (within [`STREET_NAME_WITHIN_M`]), where
+    /// the run has a network with a named street that near.
+    pub street: Option<String>,
     /// Capacitated runs: the site's capacity (`None` inside: unlimited).
     pub capacity: Option<Option<f64>>,
     /// Capacitated runs: people the site serves in the checked allocation.
@@ -484,6 +490,11 @@ pub fn propose(
             newly_covered: now.covered_weight - prev.covered_weight,
             distance_saved_person_m: prev.weighted_distance - now.weighted_distance,
             cumulative_covered: now.covered_weight,
+            street: ctx.and_then(|c| {
+                c.graph
+                    .nearest_street_name(candidates[j].location.xy_m, STREET_NAME_WITHIN_M)
+                    .map(str::to_string)
+            }),
             capacity,
             served,
         });

@@ -599,15 +599,7 @@ fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
     })
 }
 
-/// How far a proposed site may lie from the street it is named by, m.
-pub const STREET_NAME_WITHIN_M: f64 = 100.0;
-
-fn siting_summary(
-    plan: &Plan,
-    study: &Study,
-    graph: Option<&crate::network::WalkGraph>,
-    p: &Proposal,
-) -> SitingSummary {
+fn siting_summary(plan: &Plan, study: &Study, p: &Proposal) -> SitingSummary {
     let s = plan
         .siting
         .as_ref()
@@ -653,9 +645,7 @@ fn siting_summary(
                     rank: r.rank,
                     id: c.id.clone(),
                     subdistrict: c.subdistrict.map(|k| study.subdistricts[k].name.clone()),
-                    street: graph
-                        .and_then(|g| g.nearest_street_name(c.location.xy_m, STREET_NAME_WITHIN_M))
-                        .map(str::to_string),
+                    street: r.street.clone(),
                     lon: (c.location.lon_lat.x * 1e6).round() / 1e6,
                     lat: (c.location.lon_lat.y * 1e6).round() / 1e6,
                     newly_covered: r.newly_covered,
@@ -941,7 +931,7 @@ impl Summary {
             siting: a
                 .proposal
                 .as_ref()
-                .map(|p| siting_summary(plan, &a.study, a.network.as_ref().map(|n| n.graph), p)),
+                .map(|p| siting_summary(plan, &a.study, p)),
             maps,
             report,
         }
