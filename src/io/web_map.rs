@@ -233,7 +233,11 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
             name: c.circle.name.clone(),
             label: c.circle.label.clone(),
             radius_m: c.circle.radius_m(),
-            method: c.circle.method.to_string(),
+            method: match c.circle.method {
+                crate::standards::Method::Network => "沿路网步行 along the streets",
+                crate::standards::Method::StraightLine => "直线 straight line",
+            }
+            .to_string(),
             age_band: c.circle.age_band.to_string(),
             network: c.covered_straight_line.is_some(),
         })

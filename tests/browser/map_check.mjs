@@ -55,6 +55,10 @@ try {
   if (drawn.site_markers !== drawn.sites) fail(`site markers ${drawn.site_markers} of ${drawn.sites}`);
   if (drawn.base_layers < drawn.circles) fail(`base layers ${drawn.base_layers} for ${drawn.circles} circles`);
   if (drawn.canvases < 1) fail("no canvas");
+  // Human labels in the layer switcher: no internal id (min15, straight_line, day_care …).
+  const labels = await page.locator(".leaflet-control-layers label").allInnerTexts();
+  const ids = labels.filter((t) => /_|\bmin1?5\b/.test(t));
+  if (ids.length) fail("internal ids in the layer switcher: " + ids.join(" | "));
 
   // Switch the streets and boundaries off (so that the canvas shows the cells' fills alone).
   for (const name of ["道路 streets", "街镇 sub-districts", "居委 committees"]) {
