@@ -8,9 +8,10 @@
 
 pub use lifecircle_core::{
     analyse, analysis, checks, coverage, crs, demo, indicators, map, model, network, plan,
-    proposal, siting, standards, study, summary, Analysis, Inputs, Plan, Silent, StreetNetwork,
-    Summary,
+    proposal, siting, standards, study, study_area, summary, Analysis, Inputs, Plan, Silent,
+    StreetNetwork, Summary,
 };
 
+pub mod batch;
 pub mod io;
 pub mod pipeline;

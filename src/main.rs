@@ -55,8 +55,79 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "outputs/demo")]
         out: PathBuf,
     },
+    /// Run a batch: one base plan × areas (polygons of a boundary layer) × scenarios
+    /// (overrides of plan values), each job an ordinary run into its own folder, then merge
+    /// them into city-wide tables (`reduced/`). `lifecircle batch MANIFEST` runs every job
+    /// in-process and reduces; the subcommands split the work for Slurm or Kubernetes.
+    /// Jobs whose folder is up to date (same plan, inputs and version) are skipped.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Batch {
+        /// The batch manifest (TOML): [batch] plan and output_dir, [areas], [[scenarios]].
+        #[arg(required = true)]
+        manifest: Option<PathBuf>,
+        #[command(flatten)]
+        run: BatchRunArgs,
+        #[command(subcommand)]
+        action: Option<BatchAction>,
+    },
     /// List the bundled standards presets with every target and its source.
     Presets,
+}
+
+/// Options of a batch run.
+#[derive(clap::Args, Clone, Copy)]
+struct BatchRunArgs {
+    /// Jobs at once in this process (default: the manifest's `jobs`, else as many as the
+    /// cores and the memory budget allow; each job also uses --threads).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Run only the jobs the last call reported as failed (the others stay as they are).
+    #[arg(long)]
+    retry_failed: bool,
+    /// Every job with --strict: a job with any warning fails and writes nothing.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Subcommand)]
+enum BatchAction {
+    /// Run the jobs (all, or one shard's) without reducing.
+    Run {
+        /// The batch manifest.
+        manifest: PathBuf,
+        /// Run one shard: its index (0-based), or `auto` to take it from
+        /// SLURM_ARRAY_TASK_ID (Slurm job array) or JOB_COMPLETION_INDEX (Kubernetes
+        /// Indexed Job). Needs --shards.
+        #[arg(long, value_name = "K|auto", requires = "shards")]
+        shard: Option<String>,
+        /// How many shards the jobs are split into (the same number for every shard).
+        #[arg(long, value_name = "N")]
+        shards: Option<usize>,
+        #[command(flatten)]
+        run: BatchRunArgs,
+    },
+    /// Write a Slurm job array (engines/slurm-array.sbatch, engines/slurm-reduce.sbatch)
+    /// and a Kubernetes Indexed Job (engines/k8s-indexed-job.yaml) for N shards, and say
+    /// how to submit them.
+    Plan {
+        /// The batch manifest.
+        manifest: PathBuf,
+        /// Number of shards (array tasks, pods).
+        #[arg(long, value_name = "N")]
+        shards: usize,
+        /// CPUs per shard.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        cpus: usize,
+        /// Memory per shard, MB (default: the estimate for the largest job, doubled).
+        #[arg(long, value_name = "MB")]
+        mem_mb: Option<u64>,
+    },
+    /// Merge every job folder into reduced/ (areas.csv, areas.geojson, subdistricts.csv,
+    /// batch.md); jobs not complete are listed as failed or missing.
+    Reduce {
+        /// The batch manifest.
+        manifest: PathBuf,
+    },
 }
 
 /// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).
@@ -251,6 +322,185 @@ fn relative_to(from_dir: &Path, to: &Path) -> Result<String> {
     Ok(rel.to_string_lossy().replace('\\', "/"))
 }
 
+/// Progress over a batch's jobs.
+struct JobBar {
+    bar: Option<ProgressBar>,
+}
+
+impl lifecircle::batch::BatchProgress for JobBar {
+    fn start(&self, total: usize) {
+        if let Some(b) = &self.bar {
+            b.set_length(total as u64);
+        }
+    }
+    fn job(&self, r: &lifecircle::batch::JobReport) {
+        use lifecircle::batch::JobStatus;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(r.job.clone());
+            if r.status == JobStatus::Failed {
+                b.println(format!(
+                    "job {} failed: {}",
+                    r.job,
+                    r.error.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+}
+
+/// `lifecircle batch …`; the exit code: 0, or 1 when a job failed.
+fn batch(
+    manifest: Option<PathBuf>,
+    args: BatchRunArgs,
+    action: Option<BatchAction>,
+    quiet: bool,
+) -> Result<i32> {
+    use lifecircle::batch::{self as b, BatchOptions, JobStatus, Manifest};
+    let options = |a: BatchRunArgs, shard: Option<(usize, usize)>| BatchOptions {
+        jobs: a.jobs,
+        retry_failed: a.retry_failed,
+        shard,
+        strict: a.strict,
+    };
+    let bar = || JobBar {
+        bar: (!quiet).then(|| {
+            let pb = ProgressBar::new(0);
+            pb.set_style(
+                ProgressStyle::with_template("jobs {pos}/{len} [{bar:30}] {elapsed} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            pb
+        }),
+    };
+    let say = |report: &b::BatchReport| {
+        if !quiet {
+            println!(
+                "{} jobs: {} run, {} skipped (up to date), {} failed, {} not this call's; {} at once ({}); {:.1} s",
+                report.jobs.len(),
+                report.count(JobStatus::Done),
+                report.count(JobStatus::Skipped),
+                report.count(JobStatus::Failed),
+                report.count(JobStatus::NotRun),
+                report.concurrency,
+                report.concurrency_reason,
+                report.wall_s
+            );
+        }
+    };
+    let reduce = |m: &Manifest| -> Result<b::reduce::Reduced> {
+        let r = b::reduce::reduce(m)?;
+        if !quiet {
+            println!(
+                "reduced: {} complete, {} failed, {} not run yet",
+                r.complete, r.failed, r.missing
+            );
+            for f in &r.files {
+                println!("wrote {}", f.display());
+            }
+        }
+        Ok(r)
+    };
+    match action {
+        None => {
+            let path = manifest.context("a batch manifest is required")?;
+            let m = Manifest::load(&path)?;
+            let bar = bar();
+            let report = b::run(&m, options(args, None), &bar)?;
+            if let Some(pb) = &bar.bar {
+                pb.finish_and_clear();
+            }
+            say(&report);
+            let r = reduce(&m)?;
+            Ok(i32::from(
+                report.count(JobStatus::Failed) > 0 || r.failed > 0,
+            ))
+        }
+        Some(BatchAction::Run {
+            manifest,
+            shard,
+            shards,
+            run,
+        }) => {
+            let m = Manifest::load(&manifest)?;
+            let shard = match (shard.as_deref(), shards) {
+                (None, _) => None,
+                (Some("auto"), Some(n)) => Some((b::shard_from_env()?, n)),
+                (Some(k), Some(n)) => Some((
+                    k.parse::<usize>()
+                        .with_context(|| format!("--shard {k}: expected a number or auto"))?,
+                    n,
+                )),
+                (Some(_), None) => anyhow::bail!("--shard needs --shards"),
+            };
+            let bar = bar();
+            let report = b::run(&m, options(run, shard), &bar)?;
+            if let Some(pb) = &bar.bar {
+                pb.finish_and_clear();
+            }
+            say(&report);
+            Ok(i32::from(report.count(JobStatus::Failed) > 0))
+        }
+        Some(BatchAction::Plan {
+            manifest,
+            shards,
+            cpus,
+            mem_mb,
+        }) => {
+            let m = Manifest::load(&manifest)?;
+            let jobs = m.jobs()?;
+            let mem = match mem_mb {
+                Some(v) => v,
+                None => {
+                    let mut largest = 0;
+                    for j in &jobs {
+                        let plan = lifecircle::plan::Plan::parse(&j.plan_text, &j.plan_file)?;
+                        largest = largest.max(b::estimate_mb(&plan));
+                    }
+                    2 * largest
+                }
+            };
+            let exe = std::env::current_exe().context("finding this program's path")?;
+            let files = b::engines::write(
+                &m,
+                shards,
+                &exe,
+                b::engines::ShardResources { cpus, mem_mb: mem },
+            )?;
+            println!(
+                "{} jobs in {shards} shards ({} jobs per shard; {cpus} CPUs and {mem} MB each)",
+                jobs.len(),
+                files
+                    .jobs_per_shard
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("Slurm:");
+            println!(
+                "  jobid=$(sbatch --parsable {})",
+                files.slurm_array.display()
+            );
+            println!(
+                "  sbatch --dependency=afterany:$jobid {}",
+                files.slurm_reduce.display()
+            );
+            println!(
+                "Kubernetes (see the file's header for the image and the volume):\n  kubectl apply -f {}",
+                files.k8s.display()
+            );
+            Ok(0)
+        }
+        Some(BatchAction::Reduce { manifest }) => {
+            let m = Manifest::load(&manifest)?;
+            let r = reduce(&m)?;
+            Ok(i32::from(r.failed > 0))
+        }
+    }
+}
+
 fn presets() {
     for name in PRESETS {
         let s = Standards::preset(name).expect("bundled preset");
@@ -317,6 +567,14 @@ fn main() {
             presets();
             Ok(None)
         }
+        Command::Batch {
+            manifest,
+            run,
+            action,
+        } => match batch(manifest, run, action, cli.quiet) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(Some(outcome)) if !cli.quiet => print_outcome(&outcome),

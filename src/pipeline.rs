@@ -87,6 +87,11 @@ pub fn input_files(plan: &Plan) -> Vec<(&'static str, &Path)> {
     );
     inputs.extend(plan.network.iter().map(|n| ("network", n.path.as_path())));
     inputs.extend(
+        plan.study_area
+            .iter()
+            .map(|a| ("study_area", a.layer.layer.path.as_path())),
+    );
+    inputs.extend(
         plan.siting
             .iter()
             .filter_map(|s| s.candidates.as_ref())
@@ -97,7 +102,7 @@ pub fn input_files(plan: &Plan) -> Vec<(&'static str, &Path)> {
 
 /// The inputs' entries of `run.json`: sizes and SHA-256, paths relative to the plan's folder
 /// where they lie under it.
-fn manifest_inputs(plan: &Plan) -> Result<Vec<ManifestInput>, RunError> {
+pub fn manifest_inputs(plan: &Plan) -> Result<Vec<ManifestInput>, RunError> {
     let base = plan.file.parent().unwrap_or(Path::new(""));
     input_files(plan)
         .into_iter()
@@ -213,19 +218,29 @@ pub fn run_with(
     progress.begin("reading inputs", 0);
     let inputs = read_inputs(plan)?;
     progress.end();
+    let mut network_nodes = None;
     let network = match &plan.network {
         None => None,
         Some(n) => {
             let projection = analysis::projection(plan, &inputs)?;
             progress.begin("reading the street network", 0);
-            let osm = read_osm(&n.path)?;
+            let mut osm = read_osm(&n.path)?;
+            if let Some(area) = &inputs.study_area {
+                let (clipped, nodes) = crate::study_area::clip_osm(&osm, area, &projection)
+                    .map_err(AnalysisError::from)?;
+                osm = clipped;
+                network_nodes = Some(nodes);
+            }
             let network =
                 StreetNetwork::from_osm(&osm, &projection).map_err(AnalysisError::from)?;
             progress.end();
             Some(network)
         }
     };
-    let analysis = analyse(plan, inputs, network.as_ref(), progress)?;
+    let mut analysis = analyse(plan, inputs, network.as_ref(), progress)?;
+    if let Some(clip) = &mut analysis.clip {
+        clip.network_nodes = network_nodes;
+    }
     if options.strict {
         let mut extra = Vec::new();
         if plan.report.maps {

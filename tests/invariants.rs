@@ -59,6 +59,7 @@ fn study(cells: &[(f64, f64, f64)], facilities: &[(f64, f64, bool)]) -> Study {
                 subdistrict_name: None,
                 subdistrict: None,
                 committee: None,
+                beyond_study_area: false,
             })
             .collect(),
         ..Default::default()

@@ -366,6 +366,7 @@ candidate_spacing_m = 150
             let (lon, lat) = proj.to_wgs84(x, y).unwrap();
             let i = population.len();
             population.push(PopulationRecord {
+                subdistrict_name: None,
                 id: format!("c{i}"),
                 geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
                 counts: Counts {
@@ -389,6 +390,7 @@ candidate_spacing_m = 150
         capacity: Capacity::default(),
         subdistrict_name: None,
         origin: id.into(),
+        beyond_study_area: false,
     };
     let inputs = Inputs {
         population,

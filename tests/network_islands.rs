@@ -166,6 +166,7 @@ candidate_spacing_m = 100
         .map(|(i, xy)| {
             let (lon, lat) = proj.to_wgs84(xy.x, xy.y).unwrap();
             PopulationRecord {
+                subdistrict_name: None,
                 id: format!("c{i}"),
                 geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
                 counts: Counts {
@@ -187,6 +188,7 @@ candidate_spacing_m = 100
         capacity: Capacity::default(),
         subdistrict_name: None,
         origin: id.into(),
+        beyond_study_area: false,
     };
     let inputs = Inputs {
         population,

@@ -50,6 +50,7 @@ pub fn random_study(
             subdistrict_name: None,
             subdistrict: None,
             committee: None,
+            beyond_study_area: false,
         })
         .collect();
     Study {

@@ -8,13 +8,14 @@ use geo::{Centroid, Coord, Geometry, MapCoords, MultiPolygon, Point};
 
 use crate::crs::{geographic_to_wgs84, InputCrs, Projection};
 use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
-use crate::model::{Capacity, Counts, FacilityKind};
+use crate::model::{AgeBand, Capacity, Counts, FacilityKind};
 use crate::plan::{
     AreaLayer, CandidateLayer, FacilityLayer, FieldName, Layer, Plan, PopulationGeometry,
-    PopulationLayer, UnknownKinds,
+    PopulationLayer, StudyAreaLayer, UnknownKinds,
 };
 use crate::study::{AreaRecord, FacilityRecord, Inputs, PopulationRecord};
 pub use crate::study::{CandidateRecord, Skipped};
+use crate::study_area::StudyArea;
 
 /// The columns a layer's rows are located by.
 #[derive(Clone, Copy)]
@@ -313,19 +314,23 @@ pub fn read_population(spec: &PopulationLayer) -> Result<Vec<PopulationRecord>, 
         ],
     )?;
     let ids = ids(&f.id, table)?;
+    let subdistrict_field = optional_field(table, "subdistrict", &f.subdistrict)?;
     let mut out = Vec::with_capacity(table.rows.len());
     for ((row, geometry), id) in table.rows.iter().zip(located.geometries).zip(ids) {
-        let count = |field: &FieldName| -> Result<f64, ReadError> {
-            match field.column() {
+        let count = |band: AgeBand| -> Result<f64, ReadError> {
+            if let Some(w) = spec.weight.band(band) {
+                return Ok(w);
+            }
+            match f.band(band).1.column() {
                 Some(c) => Ok(table.number(row, c, true)?.unwrap_or(0.0)),
                 None => Ok(0.0),
             }
         };
         let counts = Counts {
-            residents: count(&f.residents)?,
-            aged_60: count(&f.aged_60)?,
-            aged_65: count(&f.aged_65)?,
-            aged_80: count(&f.aged_80)?,
+            residents: count(AgeBand::Residents)?,
+            aged_60: count(AgeBand::Aged60)?,
+            aged_65: count(AgeBand::Aged65)?,
+            aged_80: count(AgeBand::Aged80)?,
         };
         let nested = [
             (&f.aged_60, counts.aged_60, &f.residents, counts.residents),
@@ -365,6 +370,10 @@ pub fn read_population(spec: &PopulationLayer) -> Result<Vec<PopulationRecord>, 
             ));
         }
         out.push(PopulationRecord {
+            subdistrict_name: subdistrict_field
+                .and_then(|c| row.text(c))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
             id,
             geometry,
             counts,
@@ -464,6 +473,7 @@ pub fn read_facilities(spec: &FacilityLayer) -> Result<(Vec<FacilityRecord>, Ski
             }
         }
         out.push(FacilityRecord {
+            beyond_study_area: false,
             name: name_col
                 .and_then(|f| row.text(f))
                 .unwrap_or(&id)
@@ -563,7 +573,9 @@ pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
         .and_then(|s| s.candidates.as_ref())
         .map(read_candidates)
         .transpose()?;
+    let study_area = plan.study_area.as_ref().map(read_study_area).transpose()?;
     Ok(Inputs {
+        study_area,
         population,
         spread_grid_m: (plan.population.geometry == PopulationGeometry::Polygons)
             .then_some(plan.population.grid_cell_m),
@@ -573,6 +585,44 @@ pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
         skipped,
         candidates,
     })
+}
+
+/// Reads the study area (`[study.area]`): the polygon whose id (or name) is the plan's `id`.
+/// An id that no polygon has is an error listing the ids the layer has.
+pub fn read_study_area(spec: &StudyAreaLayer) -> Result<StudyArea, ReadError> {
+    let areas = read_areas(&spec.layer)?;
+    let found = areas
+        .iter()
+        .find(|a| a.id == spec.id)
+        .or_else(|| areas.iter().find(|a| a.name == spec.id));
+    match found {
+        Some(a) => Ok(StudyArea {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            boundary: a.boundary.clone(),
+            buffer_m: spec.buffer_m,
+        }),
+        None => {
+            let mut ids: Vec<&str> = areas.iter().map(|a| a.id.as_str()).collect();
+            let more = ids.len().saturating_sub(20);
+            ids.truncate(20);
+            Err(ReadError::at(
+                &spec.layer.layer.path,
+                "[study.area] id",
+                spec.layer.fields.id.column(),
+                format!(
+                    "no polygon has id or name '{}'; the layer has {}{}",
+                    spec.id,
+                    ids.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ))
+        }
+    }
 }
 
 /// Reads a candidate-site layer: points with an id (and optionally a capacity), converted

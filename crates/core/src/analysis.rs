@@ -13,6 +13,7 @@ use crate::plan::Plan;
 use crate::proposal::{self, Proposal, ProposalError};
 use crate::standards::Method;
 use crate::study::{self, BuildReport, Inputs, Skipped, StudyError};
+use crate::study_area::ClipReport;
 
 /// Progress reporting for long steps (the CLI shows bars; library callers and tests can
 /// stay [`Silent`]).
@@ -63,6 +64,16 @@ pub enum AnalysisError {
     /// The inputs cannot give a meaningful figure (see [`crate::checks`]).
     #[error(transparent)]
     Check(#[from] CheckError),
+    /// No population record lies inside the study area.
+    #[error("study area {id} ({name}): none of the {outside} population records lies inside it; check [study.area] id and the layers' CRS (an Amap boundary is GCJ02)")]
+    EmptyStudyArea {
+        /// The area's id.
+        id: String,
+        /// Its name.
+        name: String,
+        /// Records outside it.
+        outside: usize,
+    },
 }
 
 /// Everything one analysis produced, in memory and typed.
@@ -100,6 +111,9 @@ pub struct Analysis<'g> {
     pub service_areas: Vec<ServiceArea>,
     /// Proposed sites, when the plan has `[siting]`.
     pub proposal: Option<Proposal>,
+    /// What clipping to the study area kept (`[study.area]`); the edge adds the street
+    /// network's node counts ([`crate::study_area::clip_osm`]).
+    pub clip: Option<ClipReport>,
 }
 
 impl std::fmt::Debug for Analysis<'_> {
@@ -153,8 +167,23 @@ pub fn analyse<'g>(
             });
         }
     }
-    let population_records = inputs.population.len();
     let mut inputs = inputs;
+    let clip = match inputs.study_area.take() {
+        None => None,
+        Some(area) => {
+            let report = crate::study_area::clip_inputs(&mut inputs, &area, &projection)?;
+            if inputs.population.is_empty() {
+                return Err(AnalysisError::EmptyStudyArea {
+                    id: area.id.clone(),
+                    name: area.name.clone(),
+                    outside: report.population_dropped,
+                });
+            }
+            inputs.study_area = Some(area);
+            Some(report)
+        }
+    };
+    let population_records = inputs.population.len();
     let (checks, input_warnings) = checks::check_inputs(plan, &mut inputs, network, &projection)?;
     progress.begin("projecting and assigning cells to areas", 0);
     let (study, build) = study::build(&inputs, &projection)?;
@@ -274,5 +303,6 @@ pub fn analyse<'g>(
         indicators,
         service_areas,
         proposal,
+        clip,
     })
 }

@@ -998,6 +998,7 @@ mod tests {
 
     fn point(i: usize, lon: f64, lat: f64) -> PopulationRecord {
         PopulationRecord {
+            subdistrict_name: None,
             id: format!("p{i}"),
             geometry: Geometry::Point(geo::Point::new(lon, lat)),
             counts: Counts {

@@ -687,6 +687,7 @@ mod tests {
             subdistrict_name: None,
             subdistrict: None,
             committee: None,
+            beyond_study_area: false,
         }
     }
 

@@ -290,6 +290,7 @@ pub fn generate() -> Result<DemoDistrict, CrsError> {
             ((c.y - oy) / CELL_M) as i64
         );
         population.push(PopulationRecord {
+            subdistrict_name: None,
             origin: id.clone(),
             id,
             geometry: geo::Geometry::Polygon(Polygon::new(LineString(ring), vec![])),
@@ -460,6 +461,7 @@ fn facilities(
         };
         let id = format!("{}-{:03}", kind_code(kind), n);
         out.push(FacilityRecord {
+            beyond_study_area: false,
             origin: id.clone(),
             id,
             name,
@@ -543,6 +545,7 @@ fn facilities(
         let id = format!("{}-{:03}", kind_code(F::NursingHome), k + 1);
         let nursing = (b as f64 * rng.gen_range(0.4..0.8)).round();
         out.push(FacilityRecord {
+            beyond_study_area: false,
             origin: id.clone(),
             id,
             name: format!("第{}养老院", k + 1),
@@ -799,6 +802,7 @@ impl DemoDistrict {
             committees: self.committees.clone(),
             skipped: Default::default(),
             candidates: None,
+            study_area: None,
         }
     }
 }

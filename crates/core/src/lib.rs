@@ -39,6 +39,7 @@ pub mod proposal;
 pub mod siting;
 pub mod standards;
 pub mod study;
+pub mod study_area;
 pub mod summary;
 
 pub use analysis::{analyse, projection, Analysis, AnalysisError, Progress, Silent};

@@ -1040,7 +1040,8 @@ pub fn choropleth_map(
     k: usize,
 ) -> Option<Map> {
     let study = ctx.study;
-    if study.subdistricts.is_empty() {
+    // No polygons to shade (none given, or sub-districts named by a field only).
+    if study.subdistricts.iter().all(|a| a.boundary_m.0.is_empty()) {
         return None;
     }
     let row = indicators.district.circles.get(k)?;

@@ -331,6 +331,10 @@ pub struct Facility {
     pub subdistrict: Option<usize>,
     /// Index into [`Study::committees`]: the committee polygon it lies in.
     pub committee: Option<usize>,
+    /// Outside the study area (`[study.area]`) but within its buffer: it counts for walking
+    /// access, not for the provision of any area (no sub-district or committee, not in the
+    /// district's totals).
+    pub beyond_study_area: bool,
 }
 
 /// What a facility offers; `None` where the data does not say.

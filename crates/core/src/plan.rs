@@ -436,6 +436,83 @@ pub struct StudySection {
     /// Output folder, relative to the plan file.
     #[serde(default = "default_output_dir")]
     pub output_dir: PathBuf,
+    /// `[study.area]`: one polygon of a boundary layer that clips every layer to the study
+    /// area (e.g. one district of a city-wide population and facility layer).
+    pub area: Option<StudyAreaSection>,
+}
+
+/// `[study.area]` as written: the boundary layer, the id of the polygon to keep, and the
+/// buffer within which facilities and streets beyond the edge still count for walking.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyAreaSection {
+    /// The boundary layer, relative to the plan file (GeoJSON — a FeatureCollection, a
+    /// Feature or a bare geometry with `properties`, as Amap exports are — or a GDAL format).
+    pub path: PathBuf,
+    /// CRS of its coordinates (`WGS84` default, `GCJ02`, `BD09`, `EPSG:<code>`).
+    pub crs: Option<String>,
+    /// GDAL files with several layers: the layer to read.
+    pub layer: Option<String>,
+    /// Logical field → the file's field: `id` (default `id`), `name` (default `name`).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// The polygon to keep: its `id` field's value (or its name).
+    pub id: String,
+    /// Metres beyond the edge within which facilities still serve the residents inside and
+    /// streets are kept for walking to them. Default: the longest circle's reach.
+    pub buffer_m: Option<f64>,
+}
+
+/// The resolved study area: which polygon of which layer, and the buffer.
+#[derive(Debug, Clone)]
+pub struct StudyAreaLayer {
+    /// The boundary layer (its `id` and `name` fields).
+    pub layer: AreaLayer,
+    /// The id (or name) of the polygon that is the study area.
+    pub id: String,
+    /// Buffer beyond the edge for facilities and streets, m.
+    pub buffer_m: f64,
+    /// Whether `buffer_m` is the plan's (else the longest circle's reach).
+    pub buffer_stated: bool,
+}
+
+/// `[population] weight`: constant counts for point layers without count columns, either
+/// one number (each record counts that many residents and that many aged 60+: a list of
+/// older people's addresses is `weight = 1`) or a table per band
+/// (`weight = { residents = 100, aged_60 = 35 }`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum WeightSection {
+    /// Residents and aged 60+ both.
+    Each(f64),
+    /// Per band; bands not named are read from their columns.
+    Bands(BandWeights),
+}
+
+/// Constant people per record, per age band (`None`: read the band's column).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandWeights {
+    /// All residents, people per record.
+    pub residents: Option<f64>,
+    /// Aged 60+, people per record.
+    pub aged_60: Option<f64>,
+    /// Aged 65+, people per record.
+    pub aged_65: Option<f64>,
+    /// Aged 80+, people per record.
+    pub aged_80: Option<f64>,
+}
+
+impl BandWeights {
+    /// The constant for `band`, if the plan gives one.
+    pub fn band(&self, band: AgeBand) -> Option<f64> {
+        match band {
+            AgeBand::Residents => self.residents,
+            AgeBand::Aged60 => self.aged_60,
+            AgeBand::Aged65 => self.aged_65,
+            AgeBand::Aged80 => self.aged_80,
+        }
+    }
 }
 
 fn default_auto() -> String {
@@ -540,6 +617,8 @@ pub struct LayerSection {
     pub kind_labels: BTreeMap<String, String>,
     /// Facilities only: `error` (default) or `skip` for labels no mapping knows.
     pub unknown_kinds: Option<UnknownKinds>,
+    /// Population only: constant counts per record instead of count columns.
+    pub weight: Option<WeightSection>,
 }
 
 /// The file's column for one logical field of an input layer: the name the plan gives in
@@ -549,6 +628,7 @@ pub struct LayerSection {
 pub struct FieldName {
     name: String,
     explicit: bool,
+    weighted: bool,
 }
 
 impl FieldName {
@@ -557,7 +637,22 @@ impl FieldName {
         FieldName {
             name: name.to_string(),
             explicit: false,
+            weighted: false,
         }
+    }
+
+    /// A count the plan gives as a constant (`[population] weight`): no column is read.
+    fn weighted() -> FieldName {
+        FieldName {
+            name: String::new(),
+            explicit: false,
+            weighted: true,
+        }
+    }
+
+    /// Whether the plan gives this count as a constant per record (`[population] weight`).
+    pub fn is_weighted(&self) -> bool {
+        self.weighted
     }
 
     /// The file's column, or `None` when the plan says the data has none (`""`).
@@ -578,6 +673,7 @@ impl<'de> Deserialize<'de> for FieldName {
         Ok(FieldName {
             name: String::deserialize(d)?,
             explicit: true,
+            weighted: false,
         })
     }
 }
@@ -600,6 +696,10 @@ pub struct PopulationFields {
     pub lon: FieldName,
     /// CSV latitude / y (default `lat`), in the layer's CRS.
     pub lat: FieldName,
+    /// Name of the sub-district (街镇) each record belongs to (default `subdistrict`): the
+    /// results are rolled up by it when the plan has no `[subdistricts]` polygons (Amap and
+    /// geocoder exports carry the 街镇 as a field). Unused when polygons are given.
+    pub subdistrict: FieldName,
 }
 
 impl Default for PopulationFields {
@@ -612,6 +712,7 @@ impl Default for PopulationFields {
             aged_80: FieldName::default_column("aged_80_plus"),
             lon: FieldName::default_column("lon"),
             lat: FieldName::default_column("lat"),
+            subdistrict: FieldName::default_column("subdistrict"),
         }
     }
 }
@@ -734,6 +835,9 @@ pub struct PopulationLayer {
     pub geometry: PopulationGeometry,
     /// Grid size for spreading polygons, m.
     pub grid_cell_m: f64,
+    /// Constant people per record for the bands the plan weights (`[population] weight`);
+    /// those bands' columns are not read.
+    pub weight: BandWeights,
 }
 
 /// The resolved facility layer.
@@ -804,6 +908,8 @@ pub struct Plan {
     pub analysis_crs: AnalysisCrs,
     /// Output folder, resolved against the plan's folder.
     pub output_dir: PathBuf,
+    /// `[study.area]`: the polygon every layer is clipped to, if any.
+    pub study_area: Option<StudyAreaLayer>,
     /// The preset's targets with the plan's overrides, and its default circles.
     pub standards: Standards,
     /// The circles to measure: the plan's `[[circles]]`, else the preset's.
@@ -881,6 +987,7 @@ impl Resolver<'_> {
             ("grid_cell_m", sec.grid_cell_m.is_some()),
             ("kind_labels", !sec.kind_labels.is_empty()),
             ("unknown_kinds", sec.unknown_kinds.is_some()),
+            ("weight", sec.weight.is_some()),
         ];
         for (option, present) in used {
             if present && !extras.contains(&option) {
@@ -1041,13 +1148,61 @@ impl PlanFile {
             walking_speeds.get(&AgeBand::Aged60).cloned(),
         );
 
-        let (layer, fields) =
-            r.layer("population", &self.population, &["geometry", "grid_cell_m"])?;
+        let (layer, mut fields): (Layer, PopulationFields) = r.layer(
+            "population",
+            &self.population,
+            &["geometry", "grid_cell_m", "weight"],
+        )?;
+        let weight = match self.population.weight {
+            None => BandWeights::default(),
+            Some(WeightSection::Each(w)) => BandWeights {
+                residents: Some(w),
+                aged_60: Some(w),
+                ..BandWeights::default()
+            },
+            Some(WeightSection::Bands(b)) => b,
+        };
+        let mut previous: Option<(AgeBand, f64)> = None;
+        for band in AgeBand::ALL {
+            let Some(w) = weight.band(band) else { continue };
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(r.invalid(
+                    "population.weight",
+                    format!("{band} = {w}: expected people per record, a finite number ≥ 0"),
+                ));
+            }
+            if let Some((outer, ow)) = previous {
+                if w > ow {
+                    return Err(r.invalid(
+                        "population.weight",
+                        format!("{band} = {w} exceeds {outer} = {ow}; age bands must nest"),
+                    ));
+                }
+            }
+            previous = Some((band, w));
+            let slot = match band {
+                AgeBand::Residents => &mut fields.residents,
+                AgeBand::Aged60 => &mut fields.aged_60,
+                AgeBand::Aged65 => &mut fields.aged_65,
+                AgeBand::Aged80 => &mut fields.aged_80,
+            };
+            if slot.is_explicit() && slot.column().is_some() {
+                return Err(r.invalid(
+                    "population.weight",
+                    format!(
+                        "weight gives {band} and fields names its column '{}'; give one of them",
+                        slot.column().unwrap_or_default()
+                    ),
+                ));
+            }
+            *slot = FieldName::weighted();
+        }
         let population = PopulationLayer {
             layer,
             fields,
             geometry: self.population.geometry.unwrap_or_default(),
             grid_cell_m: self.population.grid_cell_m.unwrap_or(100.0),
+            weight,
         };
         if !(population.grid_cell_m.is_finite()
             && population.grid_cell_m > 0.0
@@ -1063,7 +1218,7 @@ impl PlanFile {
         }
         let p = &population.fields;
         for (required, field) in [("residents", &p.residents), ("aged_60", &p.aged_60)] {
-            if field.column().is_none() {
+            if field.column().is_none() && !field.is_weighted() {
                 return Err(r.invalid(
                     &format!("population.fields.{required}"),
                     "this count is required",
@@ -1143,7 +1298,7 @@ impl PlanFile {
                 ));
             }
             let (logical, field) = population.fields.band(c.age_band);
-            if field.column().is_none() {
+            if field.column().is_none() && !field.is_weighted() {
                 return Err(r.invalid(
                     &format!("circles ({})", c.name),
                     format!(
@@ -1224,7 +1379,44 @@ impl PlanFile {
                 vector_formats.push(format);
             }
         }
+        let study_area = match &self.study.area {
+            None => None,
+            Some(a) => {
+                let sec = LayerSection {
+                    path: a.path.clone(),
+                    crs: a.crs.clone(),
+                    layer: a.layer.clone(),
+                    encoding: Encoding::default(),
+                    delimiter: None,
+                    fields: a.fields.clone(),
+                    geometry: None,
+                    grid_cell_m: None,
+                    kind_labels: BTreeMap::new(),
+                    unknown_kinds: None,
+                    weight: None,
+                };
+                let (layer, fields) = r.layer("study.area", &sec, &[])?;
+                if a.id.trim().is_empty() {
+                    return Err(r.invalid("study.area.id", "is empty: name the polygon to keep"));
+                }
+                let longest = circles.iter().map(|c| c.radius_m()).fold(0.0, f64::max);
+                let buffer_m = a.buffer_m.unwrap_or(longest);
+                if !(buffer_m.is_finite() && (0.0..=MAX_DISTANCE_M).contains(&buffer_m)) {
+                    return Err(r.invalid(
+                        "study.area.buffer_m",
+                        format!("{buffer_m}: expected metres ≥ 0 and at most {MAX_DISTANCE_M}"),
+                    ));
+                }
+                Some(StudyAreaLayer {
+                    layer: AreaLayer { layer, fields },
+                    id: a.id.trim().to_string(),
+                    buffer_m,
+                    buffer_stated: a.buffer_m.is_some(),
+                })
+            }
+        };
         Ok(Plan {
+            study_area,
             vector_formats,
             cells_format: self.outputs.cells,
             report,
@@ -1448,6 +1640,68 @@ path = "fac.csv"
 crs = "GCJ02"
 "#;
 
+    /// MINIMAL with `extra` lines added to `[population]` (it is the second table).
+    fn with_population(extra: &str) -> Result<Plan, PlanError> {
+        let text = MINIMAL.replace(
+            "path = \"pop.csv\"",
+            &format!("path = \"pop.csv\"\n{extra}"),
+        );
+        Plan::parse(&text, Path::new("/d/plan.toml"))
+    }
+
+    #[test]
+    fn population_weight_replaces_count_columns() {
+        let p = with_population("weight = 1").unwrap();
+        let w = p.population.weight;
+        assert_eq!(
+            (w.residents, w.aged_60, w.aged_65),
+            (Some(1.0), Some(1.0), None)
+        );
+        assert!(p.population.fields.residents.is_weighted());
+        assert_eq!(p.population.fields.residents.column(), None);
+        assert_eq!(p.population.fields.aged_65.column(), Some("aged_65_plus"));
+        let p = with_population("weight = { residents = 100, aged_60 = 35 }").unwrap();
+        assert_eq!(p.population.weight.aged_60, Some(35.0));
+        let e = with_population("weight = { residents = 10, aged_60 = 35 }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("60+ = 35 exceeds all = 10"), "{e}");
+        let e = with_population("weight = -1").unwrap_err().to_string();
+        assert!(e.contains("expected people per record"), "{e}");
+        let e = with_population("weight = 1\nfields = { residents = \"pop\" }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("give one of them"), "{e}");
+        let e = Plan::parse(
+            &MINIMAL.replace("crs = \"GCJ02\"", "crs = \"GCJ02\"\nweight = 1"),
+            Path::new("/d/plan.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("'weight' does not apply to this layer"), "{e}");
+    }
+
+    #[test]
+    fn study_area_buffer_defaults_to_the_longest_circle() {
+        let text = MINIMAL.replace(
+            "name = \"t\"",
+            "name = \"t\"\narea = { path = \"districts.geojson\", id = \"310104\", fields = { id = \"adcode\" } }",
+        );
+        let p = Plan::parse(&text, Path::new("/d/plan.toml")).unwrap();
+        let a = p.study_area.unwrap();
+        assert_eq!(a.layer.layer.path, PathBuf::from("/d/districts.geojson"));
+        assert_eq!(a.layer.fields.id.column(), Some("adcode"));
+        // The preset's circles: 900 m, 300 m and the 1000 m day-centre radius.
+        assert_eq!((a.buffer_m, a.buffer_stated), (1000.0, false));
+        let e = Plan::parse(
+            &text.replace("id = \"310104\"", "id = \"310104\", buffer_m = -5"),
+            Path::new("/d/plan.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("study.area.buffer_m"), "{e}");
+    }
+
     #[test]
     fn minimal_plan_uses_preset_circles() {
         let p = Plan::parse(MINIMAL, Path::new("/data/plan.toml")).unwrap();
@@ -1557,7 +1811,7 @@ crs = "GCJ02"
             (
                 "[population.fields]\naged60 = \"a\"\n",
                 "p.toml: population.fields: unknown field `aged60`, expected one of `id`, \
-                 `residents`, `aged_60`, `aged_65`, `aged_80`, `lon`, `lat`",
+                 `residents`, `aged_60`, `aged_65`, `aged_80`, `lon`, `lat`, `subdistrict`",
             ),
             (
                 "[facilities.fields]\nbed = \"b\"\n",

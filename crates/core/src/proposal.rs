@@ -408,6 +408,7 @@ pub fn propose(
             subdistrict_name: None,
             subdistrict: candidates[j].subdistrict,
             committee: None,
+            beyond_study_area: false,
         });
     }
     let after_ctx =

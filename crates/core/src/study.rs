@@ -31,6 +31,9 @@ pub struct PopulationRecord {
     pub geometry: Geometry<f64>,
     /// People in the unit, by age band.
     pub counts: Counts,
+    /// Sub-district (街镇) name from the layer's `subdistrict` field, if any: the roll-up
+    /// when there are no sub-district polygons.
+    pub subdistrict_name: Option<String>,
     /// Where the record came from, for messages.
     pub origin: Origin,
 }
@@ -54,6 +57,9 @@ pub struct FacilityRecord {
     pub subdistrict_name: Option<String>,
     /// Where the record came from, for messages.
     pub origin: Origin,
+    /// Outside the study area (`[study.area]`) but within its buffer: it serves residents
+    /// inside, but is not the area's provision. `false` without a study area.
+    pub beyond_study_area: bool,
 }
 
 /// An administrative area as read, in WGS84.
@@ -69,6 +75,19 @@ pub struct AreaRecord {
     pub boundary: MultiPolygon<f64>,
     /// Where the record came from, for messages.
     pub origin: Origin,
+}
+
+/// The study area as read: one polygon of the boundary layer, WGS84, and the buffer.
+#[derive(Debug, Clone)]
+pub struct StudyArea {
+    /// The polygon's id in its layer.
+    pub id: String,
+    /// Its name (the id when the layer has no name).
+    pub name: String,
+    /// The boundary, WGS84 lon/lat degrees.
+    pub boundary: MultiPolygon<f64>,
+    /// Metres beyond the edge within which facilities and streets are kept.
+    pub buffer_m: f64,
 }
 
 /// Everything the readers produced.
@@ -89,6 +108,8 @@ pub struct Inputs {
     pub skipped: Skipped,
     /// Candidate sites given as data (`[siting] candidates`); `None`: generate them.
     pub candidates: Option<Vec<CandidateRecord>>,
+    /// The study area every layer is clipped to (`[study.area]`), if any.
+    pub study_area: Option<StudyArea>,
 }
 
 /// Facilities left out because their label is unknown and the plan says `skip`.
@@ -116,6 +137,14 @@ impl Inputs {
     /// city — cannot move the UTM zone as it moved the centre of a bounding box. Without
     /// population, the centre of the areas' bounding box. `None` when there is no geometry.
     pub fn centre(&self) -> Option<(f64, f64)> {
+        if let Some(c) = self
+            .study_area
+            .as_ref()
+            .and_then(|a| a.boundary.bounding_rect())
+            .map(|r| r.center())
+        {
+            return Some((c.x, c.y));
+        }
         let centres: Vec<Coord<f64>> = self
             .population
             .iter()
@@ -193,6 +222,9 @@ pub enum StudyError {
 /// What building the study noticed that the user should know.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuildReport {
+    /// The sub-districts are the names in the population layer's `subdistrict` field (no
+    /// polygons were given): they have no boundary.
+    pub subdistricts_from_field: bool,
     /// Population cells lying in no sub-district polygon, and their residents.
     pub cells_outside_subdistricts: usize,
     /// Residents (all ages) of those cells, people.
@@ -513,7 +545,45 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
         return Err(StudyError::NoPopulation);
     }
     let mut report = BuildReport::default();
-    let subdistricts = build_areas(p, &inputs.subdistricts, AreaLevel::Subdistrict)?;
+    let mut subdistricts = build_areas(p, &inputs.subdistricts, AreaLevel::Subdistrict)?;
+    // No polygons: roll up by the records' sub-district field, if they carry one (point
+    // and cell records only: spread census cells mix records).
+    let by_field: Option<Vec<Option<usize>>> = (subdistricts.is_empty()
+        && inputs.spread_grid_m.is_none()
+        && inputs
+            .population
+            .iter()
+            .any(|r| r.subdistrict_name.is_some()))
+    .then(|| {
+        let names: std::collections::BTreeSet<&str> = inputs
+            .population
+            .iter()
+            .filter_map(|r| r.subdistrict_name.as_deref())
+            .collect();
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        subdistricts = names
+            .iter()
+            .map(|n| Area {
+                id: n.to_string(),
+                name: n.to_string(),
+                level: AreaLevel::Subdistrict,
+                parent_name: None,
+                parent: None,
+                boundary_lon_lat: MultiPolygon(Vec::new()),
+                boundary_m: MultiPolygon(Vec::new()),
+            })
+            .collect();
+        report.subdistricts_from_field = true;
+        inputs
+            .population
+            .iter()
+            .map(|r| {
+                r.subdistrict_name
+                    .as_deref()
+                    .and_then(|n| index.get(n).copied())
+            })
+            .collect()
+    });
     let mut committees = build_areas(p, &inputs.committees, AreaLevel::Committee)?;
 
     let mut cells = match inputs.spread_grid_m {
@@ -538,6 +608,11 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
             .area_of(c.location.xy_m)
             .or_else(|| c.committee.and_then(|k| committees[k].parent));
     });
+    if let Some(of_record) = &by_field {
+        for (c, s) in cells.iter_mut().zip(of_record) {
+            c.subdistrict = *s;
+        }
+    }
     if !subdistricts.is_empty() {
         for c in cells.iter().filter(|c| c.subdistrict.is_none()) {
             report.cells_outside_subdistricts += 1;
@@ -570,8 +645,10 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
                 ));
             }
         }
-        let subdistrict = by_polygon.or(by_field);
-        if subdistrict.is_none() && !subdistricts.is_empty() {
+        // A facility beyond the study area (in its buffer) serves residents inside but is
+        // no area's provision.
+        let subdistrict = by_polygon.or(by_field).filter(|_| !f.beyond_study_area);
+        if subdistrict.is_none() && !subdistricts.is_empty() && !f.beyond_study_area {
             report.facilities_outside_subdistricts.push(f.id.clone());
         }
         facilities.push(Facility {
@@ -583,7 +660,10 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
             capacity: f.capacity,
             subdistrict_name: f.subdistrict_name.clone(),
             subdistrict,
-            committee: com_index.area_of(location.xy_m),
+            committee: com_index
+                .area_of(location.xy_m)
+                .filter(|_| !f.beyond_study_area),
+            beyond_study_area: f.beyond_study_area,
         });
     }
     Ok((
@@ -623,6 +703,7 @@ mod tests {
     #[test]
     fn a_stray_geocode_does_not_move_the_utm_zone() {
         let point = |i: usize, lon: f64, lat: f64| PopulationRecord {
+            subdistrict_name: None,
             id: format!("p{i}"),
             geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
             counts: Counts::default(),
@@ -670,12 +751,14 @@ mod tests {
         let inputs = Inputs {
             population: vec![
                 PopulationRecord {
+                    subdistrict_name: None,
                     id: "a".into(),
                     geometry: square(121.44, 31.18, 0.004),
                     counts,
                     origin: "a".into(),
                 },
                 PopulationRecord {
+                    subdistrict_name: None,
                     id: "b".into(),
                     geometry: square(121.45, 31.18, 0.003),
                     counts: counts.scaled(0.5),
@@ -729,6 +812,7 @@ mod tests {
             origin: id.into(),
         };
         let pt = |id: &str, lon: f64| PopulationRecord {
+            subdistrict_name: None,
             id: id.into(),
             geometry: Geometry::Point(Point::new(lon, 31.18)),
             counts: Counts {

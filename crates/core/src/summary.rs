@@ -51,6 +51,9 @@ pub struct Summary {
     pub standards: StandardsSummary,
     /// What was read.
     pub inputs: InputsSummary,
+    /// `[study.area]`: the polygon every layer was clipped to and what clipping kept
+    /// (`null`: no study area; every record read was analysed).
+    pub study_area: Option<crate::study_area::ClipReport>,
     /// District totals and coverage.
     pub totals: Totals,
     /// What the checks before the analysis decided: outliers left out, layer extents.
@@ -266,8 +269,11 @@ pub struct InputsSummary {
     /// Facilities per kind (kinds present only), in kind order.
     #[serde(serialize_with = "ordered")]
     pub facilities_by_kind: Vec<(String, usize)>,
-    /// Sub-districts read.
+    /// Sub-districts read (or named by the population layer's `subdistrict` field).
     pub subdistricts: usize,
+    /// The sub-districts are the names in the population layer's `subdistrict` field, with
+    /// no polygons (no `[subdistricts]` layer).
+    pub subdistricts_from_field: bool,
     /// Committees read.
     pub committees: usize,
 }
@@ -474,8 +480,13 @@ pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<Warning> {
         w.push(Warning::new(
             W::FacilitiesOutsideSubdistricts,
             format!(
-                "{} facilities lie in no sub-district: {}",
+                "{} facilities lie in no sub-district{}: {}",
                 report.facilities_outside_subdistricts.len(),
+                if report.subdistricts_from_field {
+                    " (the sub-districts are the population layer's subdistrict names, without polygons: give the facilities a subdistrict field with the same names to count them per 街镇; they count in the district totals)"
+                } else {
+                    ""
+                },
                 report.facilities_outside_subdistricts.join(", ")
             ),
         ));
@@ -883,6 +894,7 @@ impl Summary {
                     })
                     .collect(),
             },
+            study_area: a.clip.clone(),
             inputs: InputsSummary {
                 population: layer(&plan.population.layer),
                 population_records: a.population_records,
@@ -899,6 +911,7 @@ impl Summary {
                     .filter(|(_, n)| *n > 0)
                     .collect(),
                 subdistricts: study.subdistricts.len(),
+                subdistricts_from_field: a.build.subdistricts_from_field,
                 committees: study.committees.len(),
             },
             totals: Totals {

@@ -415,7 +415,7 @@ pub fn compute(
             cells_of.2[k].push(i);
         }
     }
-    for f in &study.facilities {
+    for f in study.facilities.iter().filter(|f| !f.beyond_study_area) {
         district.supply.add(f);
         if let Some(s) = f.subdistrict {
             subs[s].supply.add(f);
@@ -627,6 +627,7 @@ mod tests {
             subdistrict_name: None,
             subdistrict: Some(sub),
             committee: Some(com),
+            beyond_study_area: false,
         }
     }
 
