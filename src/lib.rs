@@ -13,5 +13,6 @@ pub use lifecircle_core::{
 };
 
 pub mod batch;
+pub mod compare;
 pub mod io;
 pub mod pipeline;

@@ -70,6 +70,19 @@ enum Command {
         #[command(subcommand)]
         action: Option<BatchAction>,
     },
+    /// Compare two runs of the same cells (two scenarios, before and after): per cell and
+    /// per area deltas of every circle and indicator, the cells whose verdict changed
+    /// (GeoJSON) and a short summary (compare.md). Runs with different cells are refused.
+    Compare {
+        /// The first run's output folder (A).
+        run_a: PathBuf,
+        /// The second run's output folder (B); deltas are B − A.
+        run_b: PathBuf,
+        /// Where to write the comparison (replaced whole). Default: beside B, named
+        /// compare_<A>_vs_<B>.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// List the bundled standards presets with every target and its source.
     Presets,
 }
@@ -567,6 +580,35 @@ fn main() {
             presets();
             Ok(None)
         }
+        Command::Compare { run_a, run_b, out } => (|| {
+            let name = |p: &Path| {
+                std::path::absolute(p)
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_else(|| "run".into())
+            };
+            let out = out.unwrap_or_else(|| {
+                let abs = std::path::absolute(&run_b).unwrap_or_else(|_| run_b.clone());
+                abs.parent().unwrap_or(Path::new(".")).join(format!(
+                    "compare_{}_vs_{}",
+                    name(&run_a),
+                    name(&run_b)
+                ))
+            });
+            let c = lifecircle::compare::compare(&run_a, &run_b, &out)?;
+            if !cli.quiet {
+                println!("{} cells compared (B − A):", c.cells);
+                for (v, g, l, pg, pl) in &c.changes {
+                    println!(
+                        "  {v:<34} {g:>6} cells gained ({pg:.0} aged 60+), {l:>6} lost ({pl:.0})"
+                    );
+                }
+                for f in &c.files {
+                    println!("wrote {}", f.display());
+                }
+            }
+            Ok(None)
+        })(),
         Command::Batch {
             manifest,
             run,

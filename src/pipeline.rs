@@ -8,8 +8,8 @@ use crate::analysis::{self, analyse, AnalysisError};
 pub use crate::analysis::{Progress, Silent};
 use crate::coverage::Coverage;
 use crate::indicators::{CellAccess, Indicators};
-use crate::io::layers::read_inputs;
-use crate::io::osm::read_osm;
+use crate::io::layers::read_inputs_cached;
+pub use crate::io::layers::InputCache;
 use crate::io::run_folder::{hash_input, FolderError, Manifest, ManifestInput, RunFolder};
 use crate::io::run_output::{font_warning, write_run, WriteError};
 use crate::io::ReadError;
@@ -208,6 +208,18 @@ pub fn run_with(
     options: RunOptions,
     progress: &dyn Progress,
 ) -> Result<Outcome, RunError> {
+    run_cached(plan, out_dir, options, progress, &InputCache::default())
+}
+
+/// [`run_with`], reading the population, facility and street layers through `cache`, so
+/// that the runs of one process (a batch's jobs over city-wide layers) read each once.
+pub fn run_cached(
+    plan: &Plan,
+    out_dir: &Path,
+    options: RunOptions,
+    progress: &dyn Progress,
+    cache: &InputCache,
+) -> Result<Outcome, RunError> {
     check_output_folder(plan, out_dir)?;
     let folder = RunFolder::open(out_dir)?;
     let clocked = Clocked {
@@ -216,7 +228,7 @@ pub fn run_with(
     };
     let progress: &dyn Progress = &clocked;
     progress.begin("reading inputs", 0);
-    let inputs = read_inputs(plan)?;
+    let inputs = read_inputs_cached(plan, cache)?;
     progress.end();
     let mut network_nodes = None;
     let network = match &plan.network {
@@ -224,11 +236,11 @@ pub fn run_with(
         Some(n) => {
             let projection = analysis::projection(plan, &inputs)?;
             progress.begin("reading the street network", 0);
-            let mut osm = read_osm(&n.path)?;
+            let mut osm = cache.osm(&n.path)?;
             if let Some(area) = &inputs.study_area {
                 let (clipped, nodes) = crate::study_area::clip_osm(&osm, area, &projection)
                     .map_err(AnalysisError::from)?;
-                osm = clipped;
+                osm = std::sync::Arc::new(clipped);
                 network_nodes = Some(nodes);
             }
             let network =

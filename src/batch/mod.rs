@@ -368,6 +368,8 @@ pub fn run(
             .map(|r| r.lock().expect("no job panics holding it").clone())
             .collect(),
     };
+    // The jobs read each city-wide layer once.
+    let cache = pipeline::InputCache::default();
     let next = AtomicUsize::new(0);
     let write_lock = Mutex::new(());
     let write_error: Mutex<Option<BatchError>> = Mutex::new(None);
@@ -378,7 +380,7 @@ pub fn run(
                 let Some(&i) = order.get(k) else { break };
                 let job = &jobs[i];
                 let t0 = Instant::now();
-                let (status, error) = run_job(job, options.strict);
+                let (status, error) = run_job(job, options.strict, &cache);
                 let report = {
                     let mut r = reports[i].lock().expect("no job panics holding it");
                     r.status = status;
@@ -404,13 +406,13 @@ pub fn run(
 
 /// Runs one job unless it is up to date; a panic in a job is caught and reported as its
 /// failure, so the other jobs complete.
-fn run_job(job: &Job, strict: bool) -> (JobStatus, Option<String>) {
+fn run_job(job: &Job, strict: bool, cache: &pipeline::InputCache) -> (JobStatus, Option<String>) {
     let attempt = || -> Result<JobStatus, String> {
         let plan = read_plan(&job.plan_file).map_err(|e| e.to_string())?;
         if up_to_date(job, &plan) {
             return Ok(JobStatus::Skipped);
         }
-        pipeline::run_with(&plan, &job.out_dir, RunOptions { strict }, &Silent)
+        pipeline::run_cached(&plan, &job.out_dir, RunOptions { strict }, &Silent, cache)
             .map_err(|e| error_chain(&e))?;
         Ok(JobStatus::Done)
     };

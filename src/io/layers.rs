@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use geo::{Centroid, Coord, Geometry, MapCoords, MultiPolygon, Point};
 
 use crate::crs::{geographic_to_wgs84, InputCrs, Projection};
 use crate::io::{csv_table, geojson_table, Format, ReadError, Row, Table};
 use crate::model::{AgeBand, Capacity, Counts, FacilityKind};
+use crate::network::OsmData;
 use crate::plan::{
     AreaLayer, CandidateLayer, FacilityLayer, FieldName, Layer, Plan, PopulationGeometry,
     PopulationLayer, StudyAreaLayer, UnknownKinds,
@@ -560,11 +562,76 @@ pub fn read_areas(spec: &AreaLayer) -> Result<Vec<AreaRecord>, ReadError> {
     Ok(out)
 }
 
+/// Layers already read, shared by the runs of one process (the jobs of a batch read one
+/// city-wide population, facility and street layer once). Keyed by the layer's whole
+/// specification (path, CRS, fields, weights) and the file's size and modification time, so
+/// a changed file or another reading of it is read afresh.
+#[derive(Default)]
+pub struct InputCache {
+    population: Shelf<Vec<PopulationRecord>>,
+    facilities: Shelf<(Vec<FacilityRecord>, Skipped)>,
+    osm: Shelf<OsmData>,
+}
+
+/// One kind of layer in an [`InputCache`], by key.
+type Shelf<T> = Mutex<HashMap<String, Arc<T>>>;
+
+/// The cache key of a layer: its specification and the file's size and time.
+fn cache_key(spec: &impl std::fmt::Debug, path: &Path) -> String {
+    let stamp = std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.len(), m.modified().ok()));
+    format!("{spec:?} {stamp:?}")
+}
+
+/// `read` through `map` under `key`; errors are not kept.
+fn cached<T>(
+    map: &Shelf<T>,
+    key: String,
+    read: impl FnOnce() -> Result<T, ReadError>,
+) -> Result<Arc<T>, ReadError> {
+    if let Some(v) = map.lock().expect("no reader panics holding it").get(&key) {
+        return Ok(v.clone());
+    }
+    let v = Arc::new(read()?);
+    map.lock()
+        .expect("no reader panics holding it")
+        .insert(key, v.clone());
+    Ok(v)
+}
+
+impl InputCache {
+    /// The street network file, read once.
+    pub fn osm(&self, path: &Path) -> Result<Arc<OsmData>, ReadError> {
+        cached(&self.osm, cache_key(&path, path), || {
+            crate::io::osm::read_osm(path)
+        })
+    }
+}
+
 /// Reads every input layer the plan names (not the street network: [`crate::io::osm`]):
 /// population, facilities, areas and, with `[siting] candidates`, the candidate sites.
 pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
-    let population = read_population(&plan.population)?;
-    let (facilities, skipped) = read_facilities(&plan.facilities)?;
+    read_inputs_cached(plan, &InputCache::default())
+}
+
+/// [`read_inputs`], taking the population and facility layers from `cache` when an earlier
+/// run of this process read them.
+pub fn read_inputs_cached(plan: &Plan, cache: &InputCache) -> Result<Inputs, ReadError> {
+    let population = cached(
+        &cache.population,
+        cache_key(&plan.population, &plan.population.layer.path),
+        || read_population(&plan.population),
+    )?
+    .as_ref()
+    .clone();
+    let (facilities, skipped) = cached(
+        &cache.facilities,
+        cache_key(&plan.facilities, &plan.facilities.layer.path),
+        || read_facilities(&plan.facilities),
+    )?
+    .as_ref()
+    .clone();
     let subdistricts = plan.subdistricts.as_ref().map(read_areas).transpose()?;
     let committees = plan.committees.as_ref().map(read_areas).transpose()?;
     let candidates = plan
