@@ -485,3 +485,85 @@ fn slurm_job_array_reduces_to_the_same_bytes_as_in_process() {
         );
     }
 }
+
+/// The Kubernetes Indexed Job as a cluster reads it: valid YAML, Indexed, one completion per
+/// shard, the volume holding every path; its container command run here once per index with
+/// JOB_COMPLETION_INDEX set, as the pods would, then reduced: the same bytes as in-process.
+#[test]
+fn kubernetes_indexed_job_runs_the_shards_it_names() {
+    let areas = ["310101", "310104", "310106"];
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let ma = Manifest::load(&batch_dir(&a, &areas, "out")).unwrap();
+    batch::run(&ma, BatchOptions::default(), &Silent).unwrap();
+    reduce(&ma).unwrap();
+
+    let bt = batch_dir(&b, &areas, "out");
+    let exe = env!("CARGO_BIN_EXE_lifecircle");
+    let out = Command::new(exe)
+        .args(["batch", "plan"])
+        .arg(&bt)
+        .args(["--shards", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(b.join("out/engines/k8s-indexed-job.yaml")).unwrap();
+    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(y["kind"], "Job");
+    assert_eq!(y["apiVersion"], "batch/v1");
+    let name = y["metadata"]["name"].as_str().unwrap();
+    assert!(
+        name.len() <= 63
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        "{name} is not an RFC 1123 name"
+    );
+    let spec = &y["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    assert_eq!(spec["completions"].as_u64(), Some(4));
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    let c = &pod["containers"][0];
+    let command: Vec<String> = c["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mount = PathBuf::from(c["volumeMounts"][0]["mountPath"].as_str().unwrap());
+    for p in [
+        &bt,
+        &b.join("out"),
+        &shared("shanghai-2022-case-addresses-geocoded/geo.csv"),
+    ] {
+        assert!(
+            p.starts_with(&mount),
+            "{} is not under {}",
+            p.display(),
+            mount.display()
+        );
+    }
+    assert_eq!(command[0], "lifecircle");
+    // The pods' command, with this build's binary, once per completion index.
+    for k in 0..4 {
+        let o = Command::new(exe)
+            .args(&command[1..])
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env("JOB_COMPLETION_INDEX", k.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mb = Manifest::load(&bt).unwrap();
+    let red = reduce(&mb).unwrap();
+    assert_eq!(red.complete, 6);
+    let (ra, rb) = (files(&a.join("out/reduced")), files(&b.join("out/reduced")));
+    assert_eq!(ra, rb);
+}

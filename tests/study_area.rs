@@ -112,6 +112,11 @@ fn city_wide_addresses_roll_up_by_their_street_field() {
     let outcome = run(&plan, &plan.output_dir, &Silent).unwrap();
     let s = json(&dir.path().join("out/summary.json"));
     let kept = s["study_area"]["population_kept"].as_u64().unwrap();
+    // The maps draw the study area's outline: the study carries it, projected.
+    let area = outcome.study.area.as_ref().expect("the study area");
+    assert_eq!(area.id, "310104");
+    let km2 = geo::Area::unsigned_area(&area.boundary_m) / 1e6;
+    assert!((km2 - 55.1).abs() < 0.3, "{km2} km²");
     assert!(
         kept > 1600 && kept < 26_105,
         "{kept} of 26,105 addresses in Xuhui"

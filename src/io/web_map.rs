@@ -148,6 +148,7 @@ struct Payload {
     cells_left_out: usize,
     subdistricts: Vec<AreaInfo>,
     committees: Vec<AreaInfo>,
+    study_area: Option<AreaInfo>,
     streets: Vec<f64>,
     streets_left_out: usize,
     facilities: Vec<FacilityInfo>,
@@ -399,7 +400,7 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
         .facilities
         .iter()
         .for_each(|f| grow(f.location.lon_lat));
-    for s in &study.subdistricts {
+    for s in study.subdistricts.iter().chain(&study.area) {
         s.boundary_lon_lat
             .0
             .iter()
@@ -431,6 +432,14 @@ pub fn html(plan: &Plan, a: &Analysis) -> String {
         cells,
         subdistricts,
         committees,
+        study_area: study.area.as_ref().and_then(|area| {
+            area_infos(
+                std::slice::from_ref(area),
+                std::slice::from_ref(&a.indicators.district),
+                &[],
+            )
+            .pop()
+        }),
         streets,
         streets_left_out,
         facilities,
@@ -553,10 +562,16 @@ function areaPopup(a, level) {
 }
 var subLayer = L.layerGroup(), subLabels = L.layerGroup();
 D.subdistricts.forEach(function (a) {
+  if (!a.rings.length) return;  // named by a population field only: no polygon to draw
   L.polygon(a.rings.map(ll), { renderer: canvas, color: C.boundary, weight: 2.2, fill: false }).bindPopup(areaPopup(a, "街镇 sub-district")).addTo(subLayer);
   L.marker([a.label_at[1], a.label_at[0]], { pane: "labels", interactive: false, icon: L.divIcon({ className: "lc-label", html: esc(a.name), iconSize: null }) }).addTo(subLabels);
 });
 subLayer.addTo(map); subLabels.addTo(map);
+var studyAreaLayer = L.layerGroup();
+if (D.study_area) {
+  L.polygon(D.study_area.rings.map(ll), { renderer: canvas, color: "#141414", weight: 3.5, fill: false }).bindPopup(areaPopup(D.study_area, "研究范围 study area")).addTo(studyAreaLayer);
+  studyAreaLayer.addTo(map);
+}
 var committeeLayer = L.layerGroup();
 var shadeCommittees = D.cells.length === 0;
 D.committees.forEach(function (a) {
@@ -615,8 +630,11 @@ D.circles.forEach(function (k, j) {
 map.on("baselayerchange", function (e) { window.lifecircle.circle = e.layer.lcCircle; window.lifecircle.mode = e.layer.lcMode; restyle(); });
 var overlays = {};
 if (D.cells.length) overlays["人口网格 population cells"] = cellLayer;
-overlays["街镇 sub-districts"] = subLayer;
-overlays["街镇名称 names"] = subLabels;
+if (D.study_area) overlays["研究范围 study area"] = studyAreaLayer;
+if (D.subdistricts.some(function (a) { return a.rings.length; })) {
+  overlays["街镇 sub-districts"] = subLayer;
+  overlays["街镇名称 names"] = subLabels;
+}
 if (D.committees.length) overlays["居委 committees"] = committeeLayer;
 if (window.lifecircle.layers.streets) overlays["道路 streets"] = window.lifecircle.layers.streets;
 Object.keys(facilityLayers).sort(function (a, b) { return a - b; }).forEach(function (k) {

@@ -431,7 +431,7 @@ impl Bounds {
 /// clipped to it.
 fn study_frame(study: &Study) -> Rect<f64> {
     let mut b = Bounds::new();
-    for a in &study.subdistricts {
+    for a in study.subdistricts.iter().chain(&study.area) {
         for p in &a.boundary_m.0 {
             p.exterior().0.iter().for_each(|&c| b.add(c));
         }
@@ -728,14 +728,38 @@ fn rings(
         .collect()
 }
 
-/// Sub-district outlines (filled with `fills` when given).
-fn subdistrict_outlines(study: &Study, fills: Option<&[Rgb]>) -> Option<Layer> {
-    (!study.subdistricts.is_empty()).then(|| Layer::Polygons {
-        rings: rings(&study.subdistricts, |k| fills.map(|f| f[k])),
-        stroke: BOUNDARY,
-        width_px: 2,
-        dash_px: None,
-    })
+/// Sub-district outlines (filled with `fills` when given), and the study area's outline
+/// (`[study.area]`) over them.
+fn subdistrict_outlines(study: &Study, fills: Option<&[Rgb]>) -> Vec<Layer> {
+    let mut layers = Vec::new();
+    if has_subdistrict_polygons(study) {
+        layers.push(Layer::Polygons {
+            rings: rings(&study.subdistricts, |k| fills.map(|f| f[k])),
+            stroke: BOUNDARY,
+            width_px: 2,
+            dash_px: None,
+        });
+    }
+    if let Some(a) = &study.area {
+        layers.push(Layer::Polygons {
+            rings: rings(std::slice::from_ref(a), |_| None),
+            stroke: STUDY_AREA,
+            width_px: 4,
+            dash_px: None,
+        });
+    }
+    layers
+}
+
+/// Outline colour of the study area (`[study.area]`).
+const STUDY_AREA: Rgb = Rgb(20, 20, 20);
+
+/// Whether the sub-districts have polygons (not only names from a population field).
+fn has_subdistrict_polygons(study: &Study) -> bool {
+    study
+        .subdistricts
+        .iter()
+        .any(|a| !a.boundary_m.0.is_empty())
 }
 
 /// Committee outlines, thin and light (filled with `fills` when given).
@@ -814,7 +838,17 @@ fn facilities(study: &Study, kinds: &[FacilityKind]) -> (Vec<Layer>, Vec<LegendE
 
 fn boundary_legend(study: &Study, committees: bool) -> Vec<LegendEntry> {
     let mut v = Vec::new();
-    if !study.subdistricts.is_empty() {
+    if let Some(a) = &study.area {
+        v.push(LegendEntry {
+            symbol: Symbol::Line(4),
+            colour: STUDY_AREA,
+            label: Label::new(
+                format!("研究范围 {}", a.name),
+                format!("study area {}", a.name),
+            ),
+        });
+    }
+    if has_subdistrict_polygons(study) {
         v.push(LegendEntry {
             symbol: Symbol::Line(2),
             colour: BOUNDARY,
@@ -1041,7 +1075,7 @@ pub fn choropleth_map(
 ) -> Option<Map> {
     let study = ctx.study;
     // No polygons to shade (none given, or sub-districts named by a field only).
-    if study.subdistricts.iter().all(|a| a.boundary_m.0.is_empty()) {
+    if !has_subdistrict_polygons(study) {
         return None;
     }
     let row = indicators.district.circles.get(k)?;

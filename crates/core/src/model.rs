@@ -437,6 +437,8 @@ pub struct Study {
     /// Candidate sites for new facilities; [`crate::study::build`] leaves it empty (the siting
     /// stage keeps its own in [`crate::proposal::Proposal::candidates`]).
     pub candidates: Vec<Candidate>,
+    /// The study area every layer was clipped to (`[study.area]`), for the maps' outline.
+    pub area: Option<Area>,
 }
 
 impl Study {

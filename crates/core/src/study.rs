@@ -544,6 +544,18 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
     if inputs.population.is_empty() {
         return Err(StudyError::NoPopulation);
     }
+    let area = match &inputs.study_area {
+        None => None,
+        Some(a) => Some(Area {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            level: AreaLevel::Subdistrict,
+            parent_name: None,
+            parent: None,
+            boundary_m: project_multi(p, &a.boundary, &format!("study area {}", a.id))?,
+            boundary_lon_lat: a.boundary.clone(),
+        }),
+    };
     let mut report = BuildReport::default();
     let mut subdistricts = build_areas(p, &inputs.subdistricts, AreaLevel::Subdistrict)?;
     // No polygons: roll up by the records' sub-district field, if they carry one (point
@@ -673,6 +685,7 @@ pub fn build(inputs: &Inputs, p: &Projection) -> Result<(Study, BuildReport), St
             subdistricts,
             committees,
             candidates: Vec::new(),
+            area,
         },
         report,
     ))
