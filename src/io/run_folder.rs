@@ -104,6 +104,33 @@ pub struct Manifest {
 /// The manifest's file name.
 pub const MANIFEST: &str = "run.json";
 
+/// [`hash_file`], remembered for this process by path, size and modification time (to the
+/// nanosecond): the jobs of a batch share their city-wide inputs, which are then hashed once
+/// for all the jobs' skip checks and manifests. A file changed in place gets a new time, so
+/// it is hashed again.
+fn hash_file_memo(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Memo = Mutex<HashMap<(PathBuf, u64, std::time::SystemTime), String>>;
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    let meta = std::fs::metadata(path)?;
+    let Ok(modified) = meta.modified() else {
+        return hash_file(path);
+    };
+    let key = (std::path::absolute(path)?, meta.len(), modified);
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(h) = memo.lock().expect("no hasher panics holding it").get(&key) {
+        return Ok((key.1, h.clone()));
+    }
+    let (bytes, hex) = hash_file(path)?;
+    if bytes == key.1 {
+        memo.lock()
+            .expect("no hasher panics holding it")
+            .insert(key, hex.clone());
+    }
+    Ok((bytes, hex))
+}
+
 /// Lower-case hex SHA-256 of a file and its size, read in blocks.
 pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     use std::io::Read;
@@ -132,7 +159,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
 /// `sha256sum` prints them — and the files' total size.
 pub fn hash_input(path: &Path) -> std::io::Result<(u64, String)> {
     if !path.is_dir() {
-        return hash_file(path);
+        return hash_file_memo(path);
     }
     let mut listing = String::new();
     let mut total = 0u64;
