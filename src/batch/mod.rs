@@ -369,7 +369,7 @@ pub fn run(
             .collect(),
     };
     // The jobs read each city-wide layer once.
-    let cache = pipeline::InputCache::default();
+    let cache = pipeline::InputCache::shared();
     let next = AtomicUsize::new(0);
     let write_lock = Mutex::new(());
     let write_error: Mutex<Option<BatchError>> = Mutex::new(None);

@@ -562,12 +562,15 @@ pub fn read_areas(spec: &AreaLayer) -> Result<Vec<AreaRecord>, ReadError> {
     Ok(out)
 }
 
-/// Layers already read, shared by the runs of one process (the jobs of a batch read one
+/// Layers already read, shared by the runs of one process ([`InputCache::shared`]) (the jobs of a batch read one
 /// city-wide population, facility and street layer once). Keyed by the layer's whole
 /// specification (path, CRS, fields, weights) and the file's size and modification time, so
 /// a changed file or another reading of it is read afresh.
 #[derive(Default)]
 pub struct InputCache {
+    /// Whether layers are kept for later runs ([`InputCache::shared`]); a single run's cache
+    /// keeps nothing, so its layers are not held twice.
+    keep: bool,
     population: Shelf<Vec<PopulationRecord>>,
     facilities: Shelf<(Vec<FacilityRecord>, Skipped)>,
     osm: Shelf<OsmData>,
@@ -586,10 +589,14 @@ fn cache_key(spec: &impl std::fmt::Debug, path: &Path) -> String {
 
 /// `read` through `map` under `key`; errors are not kept.
 fn cached<T>(
+    keep: bool,
     map: &Shelf<T>,
     key: String,
     read: impl FnOnce() -> Result<T, ReadError>,
 ) -> Result<Arc<T>, ReadError> {
+    if !keep {
+        return Ok(Arc::new(read()?));
+    }
     if let Some(v) = map.lock().expect("no reader panics holding it").get(&key) {
         return Ok(v.clone());
     }
@@ -601,12 +608,25 @@ fn cached<T>(
 }
 
 impl InputCache {
+    /// A cache that keeps every layer it reads, for the runs of a batch.
+    pub fn shared() -> InputCache {
+        InputCache {
+            keep: true,
+            ..InputCache::default()
+        }
+    }
+
     /// The street network file, read once.
     pub fn osm(&self, path: &Path) -> Result<Arc<OsmData>, ReadError> {
-        cached(&self.osm, cache_key(&path, path), || {
+        cached(self.keep, &self.osm, cache_key(&path, path), || {
             crate::io::osm::read_osm(path)
         })
     }
+}
+
+/// The value of an `Arc`, moved out when this is its only holder (a single run), else cloned.
+fn owned<T: Clone>(a: Arc<T>) -> T {
+    Arc::try_unwrap(a).unwrap_or_else(|a| (*a).clone())
 }
 
 /// Reads every input layer the plan names (not the street network: [`crate::io::osm`]):
@@ -618,20 +638,18 @@ pub fn read_inputs(plan: &Plan) -> Result<Inputs, ReadError> {
 /// [`read_inputs`], taking the population and facility layers from `cache` when an earlier
 /// run of this process read them.
 pub fn read_inputs_cached(plan: &Plan, cache: &InputCache) -> Result<Inputs, ReadError> {
-    let population = cached(
+    let population = owned(cached(
+        cache.keep,
         &cache.population,
         cache_key(&plan.population, &plan.population.layer.path),
         || read_population(&plan.population),
-    )?
-    .as_ref()
-    .clone();
-    let (facilities, skipped) = cached(
+    )?);
+    let (facilities, skipped) = owned(cached(
+        cache.keep,
         &cache.facilities,
         cache_key(&plan.facilities, &plan.facilities.layer.path),
         || read_facilities(&plan.facilities),
-    )?
-    .as_ref()
-    .clone();
+    )?);
     let subdistricts = plan.subdistricts.as_ref().map(read_areas).transpose()?;
     let committees = plan.committees.as_ref().map(read_areas).transpose()?;
     let candidates = plan
