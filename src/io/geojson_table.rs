@@ -468,6 +468,160 @@ fn geometry_of(g: &Value) -> Result<Geometry<f64>, String> {
     parse_geometry(g)
 }
 
+/// Files from this size on parse their features in parallel ([`parse_parallel`]).
+const PARALLEL_FROM_BYTES: usize = 4 << 20;
+
+/// Where the root object's `features` array is: the offsets of its `[` and `]`, and of the
+/// commas between its elements. `None` when the text is not an object with such an array
+/// (the sequential parse then reads it, and reports what is wrong).
+fn features_array(text: &str) -> Option<(usize, usize, Vec<usize>)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    skip_ws(&mut i);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut array: Option<(usize, usize)> = None; // ('[' offset, depth inside it)
+    let mut commas = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return None;
+                }
+                if depth == 1 && array.is_none() {
+                    let key = &text[start..i];
+                    i += 1;
+                    skip_ws(&mut i);
+                    if key == "features" && b.get(i) == Some(&b':') {
+                        i += 1;
+                        skip_ws(&mut i);
+                        if b.get(i) != Some(&b'[') {
+                            return None;
+                        }
+                        depth += 1;
+                        array = Some((i, depth));
+                    } else {
+                        continue;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if let Some((open, inside)) = array {
+                    if depth == inside {
+                        return Some((open, i, commas));
+                    }
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            b',' => {
+                if let Some((_, inside)) = array {
+                    if depth == inside {
+                        commas.push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The parse of a large FeatureCollection with its features parsed in parallel chunks of
+/// whole features (each with its own property names, merged in file order, so the rows are
+/// those of the sequential parse). `None` on any doubt (not an object with a `features`
+/// array, a chunk that does not parse): the sequential parse then runs and reports errors
+/// with the file's own line and column.
+fn parse_parallel(text: &str) -> Option<(Result<Root, Value>, std::cell::RefCell<Names>)> {
+    parse_parallel_from(text, PARALLEL_FROM_BYTES)
+}
+
+/// [`parse_parallel`] for texts of at least `min_bytes`.
+fn parse_parallel_from(
+    text: &str,
+    min_bytes: usize,
+) -> Option<(Result<Root, Value>, std::cell::RefCell<Names>)> {
+    use rayon::prelude::*;
+    use serde::de::DeserializeSeed;
+    let threads = rayon::current_num_threads();
+    if text.len() < min_bytes || threads < 2 {
+        return None;
+    }
+    let (open, close, commas) = features_array(text)?;
+    // The root without its features, parsed as a whole (small).
+    let rest = format!("{}[]{}", &text[..open], &text[close + 1..]);
+    let names = std::cell::RefCell::new(Names::default());
+    let mut de = serde_json::Deserializer::from_str(&rest);
+    let root = RootSeed(&names).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    let mut root = root.ok()?;
+    if !matches!(root.features, Some(Features::List(ref l)) if l.is_empty()) {
+        return None;
+    }
+    // Chunks of whole elements: boundaries at every k-th comma.
+    let elements = commas.len() + 1;
+    let chunks = (threads * 4).min(elements).max(1);
+    let mut bounds = vec![open + 1];
+    for c in 1..chunks {
+        bounds.push(commas[c * elements / chunks - 1] + 1);
+    }
+    let ends: Vec<usize> = (1..chunks)
+        .map(|c| commas[c * elements / chunks - 1])
+        .chain(std::iter::once(close))
+        .collect();
+    let parsed: Vec<Option<(Vec<Feature>, Names)>> = bounds
+        .par_iter()
+        .zip(&ends)
+        .map(|(&from, &to)| {
+            let body = text[from..to].trim();
+            if body.is_empty() {
+                return None;
+            }
+            let chunk = format!("[{body}]");
+            let names = std::cell::RefCell::new(Names::default());
+            let mut de = serde_json::Deserializer::from_str(&chunk);
+            let features = FeaturesSeed(&names).deserialize(&mut de).ok()?;
+            de.end().ok()?;
+            match features {
+                Features::List(list) => Some((list, names.into_inner())),
+                Features::Other(_) => None,
+            }
+        })
+        .collect();
+    let mut all = Vec::with_capacity(elements);
+    let mut global = names.into_inner();
+    for part in parsed {
+        let (mut list, local) = part?;
+        let map: Vec<u32> = local.names.iter().map(|n| global.of(n)).collect();
+        for f in &mut list {
+            if let Ok(row) = &mut f.properties {
+                for v in &mut row.values {
+                    v.name = map[v.name as usize];
+                }
+            }
+        }
+        all.append(&mut list);
+    }
+    root.features = Some(Features::List(all));
+    Some((Ok(root), std::cell::RefCell::new(global)))
+}
+
 /// Parses the bytes of a GeoJSON file into rows; `path` names the file in errors and in the
 /// table (nothing is read from it). A FeatureCollection's features are streamed: no JSON
 /// tree of the whole file is built.
@@ -485,10 +639,16 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
             format!("not valid JSON: {e}"),
         )
     };
-    let names = std::cell::RefCell::new(Names::default());
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let root = RootSeed(&names).deserialize(&mut de).map_err(json_error)?;
-    de.end().map_err(json_error)?;
+    let (root, names) = match parse_parallel(&text) {
+        Some(parsed) => parsed,
+        None => {
+            let names = std::cell::RefCell::new(Names::default());
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let root = RootSeed(&names).deserialize(&mut de).map_err(json_error)?;
+            de.end().map_err(json_error)?;
+            (root, names)
+        }
+    };
     let (members, features) = match root {
         Ok(r) => (Value::Object(r.members), r.features),
         Err(v) => (v, None),
@@ -590,6 +750,90 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows of the parallel parse are those of the sequential one: values, numbers,
+    /// geometry, in order, with strings holding quotes, braces, brackets and commas, nested
+    /// properties, null properties and geometries, and a member after `features`.
+    #[test]
+    fn parallel_parse_gives_the_sequential_rows() {
+        let mut text =
+            String::from("{\"type\": \"FeatureCollection\", \"name\": \"t\",\n \"features\": [\n");
+        for i in 0..2000 {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            let props = match i % 5 {
+                0 => format!("{{\"id\": \"c{i}\", \"n\": {i}, \"s\": \"a \\\"q\\\" {{[,]}}\"}}"),
+                1 => format!(
+                    "{{\"id\": \"c{i}\", \"x{}\": [1, {{\"k\": \"]\"}}], \"b\": true}}",
+                    i % 7
+                ),
+                2 => "null".to_string(),
+                3 => format!("{{\"id\": \"c{i}\", \"f\": {}.5}}", i),
+                _ => format!("{{\"名称\": \"设施{i}\"}}"),
+            };
+            let geometry = if i % 11 == 0 {
+                "null".to_string()
+            } else {
+                format!("{{\"type\": \"Point\", \"coordinates\": [121.{i}, 31.{i}]}}")
+            };
+            text.push_str(&format!(
+                "{{\"type\": \"Feature\", \"properties\": {props}, \"geometry\": {geometry}}}"
+            ));
+        }
+        text.push_str("\n], \"crs\": {\"type\": \"name\"}}\n");
+        let (root, names) = parse_parallel_from(&text, 0).expect("the parallel parse");
+        let names_p = names.into_inner().names;
+        let Ok(Root {
+            features: Some(Features::List(par)),
+            members,
+        }) = root
+        else {
+            panic!("no features");
+        };
+        assert_eq!(
+            members.get("type").and_then(Value::as_str),
+            Some("FeatureCollection")
+        );
+        assert!(members.contains_key("crs"));
+        use serde::de::DeserializeSeed;
+        let names = std::cell::RefCell::new(Names::default());
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let Ok(Root {
+            features: Some(Features::List(seq)),
+            ..
+        }) = RootSeed(&names).deserialize(&mut de).unwrap()
+        else {
+            panic!("no features");
+        };
+        let names_s = names.into_inner().names;
+        assert_eq!(par.len(), 2000);
+        assert_eq!(par.len(), seq.len());
+        let values = |row: &Row, names: &[String]| -> Vec<(String, String, Option<f64>)> {
+            row.values
+                .iter()
+                .map(|v| {
+                    (
+                        names[v.name as usize].clone(),
+                        row.text[v.start as usize..v.end as usize].to_string(),
+                        v.number,
+                    )
+                })
+                .collect()
+        };
+        for (a, b) in par.iter().zip(&seq) {
+            assert_eq!(a.geometry, b.geometry);
+            match (&a.properties, &b.properties) {
+                (Ok(x), Ok(y)) => assert_eq!(values(x, &names_p), values(y, &names_s)),
+                (x, y) => assert_eq!(x.is_ok(), y.is_ok()),
+            }
+        }
+        // Not a FeatureCollection object, or broken JSON: left to the sequential parse.
+        assert!(parse_parallel_from("[1, 2]", 0).is_none());
+        assert!(parse_parallel_from(&text[..text.len() / 2], 0).is_none());
+        let broken = text.replacen("\"n\": 5,", "\"n\": 5,,", 1);
+        assert!(parse_parallel_from(&broken, 0).is_none());
+    }
     use serde_json::json;
 
     #[test]
