@@ -16,7 +16,7 @@ use super::{evaluate, Model, Problem};
 /// Site choice of the relaxed problem: the `p` candidates with the largest `value`, within
 /// the fixings and the group constraints (forced and fixed-open first, then each group's
 /// minimum, then the best overall within the group maximums). `None` when infeasible.
-fn select(
+pub(super) fn select(
     problem: &Problem,
     value: &[f64],
     p: usize,
@@ -275,25 +275,6 @@ fn initial(problem: &Problem, model: Model) -> Relaxation {
         _ => w.clone(),
     };
     Relaxation { mult }
-}
-
-/// The Lagrangian upper bound on the weight `p` new sites can cover.
-pub fn mclp_upper_bound(problem: &Problem, p: usize, iterations: usize) -> f64 {
-    let model = Model::MaxCover { p };
-    let fixed = vec![None; problem.candidates()];
-    let mut relax = initial(problem, model);
-    let mut incumbent = (f64::NEG_INFINITY, Vec::new());
-    optimise(
-        problem,
-        model,
-        p,
-        &fixed,
-        &mut relax,
-        &mut incumbent,
-        iterations,
-        &|| false,
-    )
-    .map_or(0.0, |b| b.0)
 }
 
 /// Whether all weights and distances are integers, so that objectives are too.

@@ -19,6 +19,7 @@
 //! how it was found.
 
 pub mod capacitated;
+mod cover;
 mod heuristic;
 mod lagrangian;
 #[cfg(feature = "highs")]
@@ -511,6 +512,11 @@ pub fn solve(problem: &Problem, model: Model, node_limit: usize) -> Result<Solut
     solve_within(problem, model, node_limit, &|| false)
 }
 
+/// Receives `(objective, bound)` while a solve runs: the best objective found so far and the
+/// best bound proven so far (upper for MCLP, lower for LSCP and p-median), each time either
+/// moves or every few branch-and-bound nodes. Called from the solving thread; keep it cheap.
+pub type Report<'a> = &'a (dyn Fn(f64, f64) + Sync);
+
 /// [`solve`], stopping when `stop` says the time is up, with the best sites and the best
 /// bound found so far (the gap says how far from proven they are).
 pub fn solve_within(
@@ -519,30 +525,42 @@ pub fn solve_within(
     node_limit: usize,
     stop: Stop,
 ) -> Result<Solution, SitingError> {
+    solve_reporting(problem, model, node_limit, stop, &|_, _| {})
+}
+
+/// [`solve_within`], telling `report` the objective and bound as they improve.
+pub fn solve_reporting(
+    problem: &Problem,
+    model: Model,
+    node_limit: usize,
+    stop: Stop,
+    report: Report,
+) -> Result<Solution, SitingError> {
     if problem.capacities.is_some() {
         let (open, bound, method) = capacitated::solve(problem, model)?;
         return Ok(finish(problem, model, open, bound, method));
     }
-    match model {
-        Model::MaxCover { p } | Model::PMedian { p } => {
+    let solution = match model {
+        Model::MaxCover { p } => {
+            problem.check_p(p)?;
+            let (open, bound, method) = cover::solve_mclp(problem, p, node_limit, stop, report);
+            finish(problem, model, open, bound, method)
+        }
+        Model::PMedian { p } => {
             problem.check_p(p)?;
             let start = heuristic::greedy(problem, model, p);
             let open = heuristic::interchange(problem, model, start, stop);
             let (open, bound, method) =
                 lagrangian::prove(problem, model, p, open, node_limit, stop);
-            Ok(finish(problem, model, open, bound, method))
+            finish(problem, model, open, bound, method)
         }
         Model::SetCover { share } => {
-            let (open, lower) = heuristic::set_cover(problem, share)?;
-            Ok(finish(
-                problem,
-                model,
-                open,
-                lower as f64,
-                "greedy + drop/swap; lower bound from Lagrangian MCLP bounds".into(),
-            ))
+            let (open, lower, method) = cover::set_cover(problem, share, stop, report)?;
+            finish(problem, model, open, lower as f64, method)
         }
-    }
+    };
+    report(solution.objective, solution.bound);
+    Ok(solution)
 }
 
 /// Completes a solution from the sites `open`: re-evaluates them from the data, takes the
