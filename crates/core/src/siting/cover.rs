@@ -455,6 +455,9 @@ pub(crate) struct Search<'a> {
     pub report: Report<'a>,
     /// Whether a [`Goal::Reach`] search has met its target.
     pub reached: bool,
+    /// The largest covered weight of any choice seen (the step target of a
+    /// [`Goal::Reach`] search, which keeps no incumbent below its target).
+    pub seen: f64,
     /// Whether there are group minimums or maximums (reduced-cost fixing then re-runs the
     /// site choice per candidate instead of the closed form).
     pub groups: bool,
@@ -483,6 +486,7 @@ impl Search<'_> {
     }
 
     fn offer(&mut self, value: f64, sites: &[usize]) {
+        self.seen = self.seen.max(value);
         if let Goal::Reach(target) = self.goal {
             if value >= target && !self.reached {
                 self.reached = true;
@@ -563,7 +567,7 @@ impl Search<'_> {
             }
             let target = match self.goal {
                 Goal::Improve => self.incumbent.value,
-                Goal::Reach(t) => t.max(self.incumbent.value).min(bound),
+                Goal::Reach(_) => self.seen,
             };
             let gap = (bound - target).max(1e-6 * bound.abs().max(1.0));
             // Projected subgradient: leave out the components the box stops.
@@ -852,6 +856,7 @@ pub(crate) fn solve_mclp(
         stop,
         report,
         reached: false,
+        seen: f64::NEG_INFINITY,
         groups: has_groups(problem),
     };
     let lambda = cover.weight.clone();
@@ -889,6 +894,182 @@ pub(crate) fn solve_mclp(
     (sites, out.bound, method)
 }
 
+/// Lagrangian lower bound on the number of sites for set covering (Beasley 1990), here for
+/// partial covering: minimise Σ y_j subject to z_r ≤ Σ_{j ∋ r} y_j and Σ w_r z_r ≥ `need`
+/// (the weight the free candidates must add to `cover`'s constant). Relaxing the coverage
+/// rows with u_r ≥ 0 leaves L(u) = fixed-open sites + Σ_j min(0, 1 − Σ_{r ∈ j} u_r) + the
+/// fractional knapsack min { Σ u_r z_r : Σ w_r z_r ≥ need, 0 ≤ z ≤ 1 }, a lower bound for
+/// every u. Subgradient steps on u; every few steps a Lagrangian heuristic (the candidates
+/// of negative reduced cost, completed greedily by weight, then redundant ones dropped)
+/// improves `best` (sites meeting the need and the side constraints). Returns the best
+/// bound.
+fn lscp_bound(
+    problem: &Problem,
+    cover: &Cover,
+    need: f64,
+    best: &mut Vec<usize>,
+    iterations: usize,
+    stop: Stop,
+) -> f64 {
+    let n = cover.weight.len();
+    let m = cover.candidates();
+    let fixed_open: Vec<usize> = (0..m).filter(|&j| cover.fixed[j] == Some(true)).collect();
+    let base = fixed_open.len() as f64;
+    if need <= 0.0 {
+        return base;
+    }
+    // Start: u_r = the least 1 / (rows of j) over the candidates j covering r.
+    let mut u = vec![f64::INFINITY; n];
+    for j in cover.free() {
+        let k = cover.col(j).len() as f64;
+        for &r in cover.col(j) {
+            u[r as usize] = u[r as usize].min(1.0 / k);
+        }
+    }
+    u.iter_mut().for_each(|x| {
+        if !x.is_finite() {
+            *x = 0.0;
+        }
+    });
+    let mut best_bound = f64::NEG_INFINITY;
+    let mut theta = 1.0;
+    let mut stale = 0;
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut g = vec![0.0; n];
+    let mut count = vec![0u32; n];
+    for it in 0..iterations {
+        if it % 8 == 7 && stop() {
+            break;
+        }
+        let c: Vec<f64> = (0..m)
+            .into_par_iter()
+            .map(|j| {
+                if cover.fixed[j].is_none() {
+                    cover.col(j).iter().map(|&r| u[r as usize]).sum()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let y: Vec<usize> = cover.free().filter(|&j| c[j] > 1.0).collect();
+        let mut bound = base + y.iter().map(|&j| 1.0 - c[j]).sum::<f64>();
+        order.sort_unstable_by(|&a, &b| {
+            (u[a as usize] / cover.weight[a as usize])
+                .total_cmp(&(u[b as usize] / cover.weight[b as usize]))
+        });
+        g.iter_mut().for_each(|x| *x = 0.0);
+        let mut left = need;
+        for &r in &order {
+            if left <= 0.0 {
+                break;
+            }
+            let w = cover.weight[r as usize];
+            let z = (left / w).min(1.0);
+            g[r as usize] = z;
+            bound += u[r as usize] * z;
+            left -= w * z;
+        }
+        if left > 1e-9 * need {
+            // The free candidates cannot meet the need at all.
+            return f64::INFINITY;
+        }
+        for &j in &y {
+            for &r in cover.col(j) {
+                g[r as usize] -= 1.0;
+            }
+        }
+        let upper = (best.len() as f64).max(base);
+        if bound > best_bound + 1e-9 {
+            best_bound = bound;
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= 20 {
+                theta /= 2.0;
+                stale = 0;
+            }
+        }
+        if (best_bound - 1e-6).ceil() >= upper || theta < 1e-4 {
+            break;
+        }
+        if it % 5 == 0 {
+            // Lagrangian heuristic from the candidates of negative reduced cost.
+            let mut sites: Vec<usize> = y.clone();
+            count.iter_mut().for_each(|x| *x = 0);
+            let mut covered = 0.0;
+            for &j in &sites {
+                for &r in cover.col(j) {
+                    if count[r as usize] == 0 {
+                        covered += cover.weight[r as usize];
+                    }
+                    count[r as usize] += 1;
+                }
+            }
+            while covered < need {
+                let pick = cover
+                    .free()
+                    .filter(|j| !sites.contains(j))
+                    .map(|j| {
+                        let add: f64 = cover
+                            .col(j)
+                            .iter()
+                            .filter(|&&r| count[r as usize] == 0)
+                            .map(|&r| cover.weight[r as usize])
+                            .sum();
+                        (j, add)
+                    })
+                    .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+                let Some((j, add)) = pick.filter(|p| p.1 > 0.0) else {
+                    break;
+                };
+                covered += add;
+                sites.push(j);
+                for &r in cover.col(j) {
+                    count[r as usize] += 1;
+                }
+            }
+            if covered >= need {
+                // Drop redundant sites, those the multipliers value least first.
+                let mut by_value = sites.clone();
+                by_value.sort_by(|&a, &b| c[a].total_cmp(&c[b]).then(a.cmp(&b)));
+                for j in by_value {
+                    let only: f64 = cover
+                        .col(j)
+                        .iter()
+                        .filter(|&&r| count[r as usize] == 1)
+                        .map(|&r| cover.weight[r as usize])
+                        .sum();
+                    if covered - only >= need {
+                        covered -= only;
+                        sites.retain(|&k| k != j);
+                        for &r in cover.col(j) {
+                            count[r as usize] -= 1;
+                        }
+                    }
+                }
+                let mut all = fixed_open.clone();
+                all.extend(&sites);
+                if all.len() < best.len() && problem.feasible(&all).is_ok() {
+                    *best = all;
+                }
+            }
+        }
+        let upper = (best.len() as f64).max(base);
+        let norm: f64 = (0..n)
+            .filter(|&r| !(u[r] <= 0.0 && g[r] < 0.0))
+            .map(|r| g[r] * g[r])
+            .sum();
+        if norm == 0.0 {
+            break;
+        }
+        let step = theta * (upper - bound).max(0.05) / norm;
+        for (x, gr) in u.iter_mut().zip(&g) {
+            *x = (*x + step * gr).max(0.0);
+        }
+    }
+    best_bound
+}
+
 /// Set covering: the fewest new sites covering `share` of the coverable weight, with a
 /// proven lower bound on their number. The sites start from `heuristic::set_cover_sites`
 /// (greedy, then unneeded sites dropped). Then, for k = the trivial lower bound upwards,
@@ -908,6 +1089,25 @@ pub(crate) fn set_cover(
     let mut lower = forced.max(mins).max(1).min(open.len());
     let cover = Cover::new(problem);
     let mut lambda = cover.weight.clone();
+    let before = open.len();
+    let lagrangian = lscp_bound(
+        problem,
+        &cover,
+        target - cover.constant,
+        &mut open,
+        3000,
+        stop,
+    );
+    if open.len() < before {
+        // The Lagrangian heuristic's sites: drop what is not needed, checked on the data.
+        let covered = |o: &[usize]| super::evaluate(problem, o).covered_weight;
+        open = super::heuristic::drop_unneeded(problem, open, covered, target);
+    }
+    if lagrangian.is_finite() {
+        lower = lower
+            .max((lagrangian - 1e-6).ceil() as usize)
+            .min(open.len());
+    }
     let mut nodes = 0;
     let mut timed_out = false;
     report(open.len() as f64, lower as f64);
@@ -928,6 +1128,7 @@ pub(crate) fn set_cover(
             stop,
             report: &|_, _| {},
             reached: false,
+            seen: f64::NEG_INFINITY,
             groups: has_groups(problem),
         };
         let root = search.optimise(&cover, &mut lambda, 400);
