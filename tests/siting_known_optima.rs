@@ -1,4 +1,4 @@
-//! Location-allocation against published optima: OR-Library p-median pmed1–pmed5 and PySAL
+//! Location-allocation against published optima: OR-Library p-median pmed1–pmed20 and PySAL
 //! spopt's San Francisco network-distance case. Fails, never skips, without the shared data.
 
 use std::collections::BTreeMap;
@@ -73,6 +73,39 @@ const PMED_OPTIMA: [(u32, f64); 5] = [
     (4, 3034.0),
     (5, 1355.0),
 ];
+
+/// OR-Library's published optima of pmed6–pmed20 (`pmedopt`, see the data's SOURCE.md).
+const PMED_OPTIMA_6_20: [(u32, f64); 15] = [
+    (6, 7824.0),
+    (7, 5631.0),
+    (8, 4445.0),
+    (9, 2734.0),
+    (10, 1255.0),
+    (11, 7696.0),
+    (12, 6634.0),
+    (13, 4374.0),
+    (14, 2968.0),
+    (15, 1729.0),
+    (16, 8162.0),
+    (17, 6999.0),
+    (18, 4809.0),
+    (19, 2845.0),
+    (20, 1789.0),
+];
+
+/// pmed6–pmed20 (200–400 vertices, p up to 133): proven optimal by the Lagrangian branch
+/// and bound, each re-checked from the data.
+#[test]
+fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
+    for (n, optimum) in PMED_OPTIMA_6_20 {
+        let (pb, p) = pmed(n);
+        let s = solve(&pb, Model::PMedian { p }, usize::MAX).unwrap();
+        assert_eq!(s.open.len(), p);
+        assert_eq!(s.objective, optimum, "pmed{n}: {} ({})", s.objective, s.method);
+        assert_eq!(evaluate(&pb, &s.open).weighted_distance, optimum);
+        assert_eq!(s.gap, 0.0, "pmed{n}: bound {} ({})", s.bound, s.method);
+    }
+}
 
 #[test]
 fn orlib_pmed1_to_pmed5_reach_the_published_optima() {

@@ -528,6 +528,19 @@ pub fn solve_within(
     solve_reporting(problem, model, node_limit, stop, &|_, _| {})
 }
 
+/// The progress detail for an objective and a bound: "best 1234, bound 1240, gap 0.486 %"
+/// (no gap while the bound is still infinite).
+pub fn progress_line(objective: f64, bound: f64) -> String {
+    if bound.is_finite() {
+        format!(
+            "best {objective:.0}, bound {bound:.0}, gap {:.3} %",
+            100.0 * relative_gap(objective, bound)
+        )
+    } else {
+        format!("best {objective:.0}, bounding")
+    }
+}
+
 /// [`solve_within`], telling `report` the objective and bound as they improve.
 pub fn solve_reporting(
     problem: &Problem,
