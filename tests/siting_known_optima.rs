@@ -101,7 +101,11 @@ fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
         let (pb, p) = pmed(n);
         let s = solve(&pb, Model::PMedian { p }, usize::MAX).unwrap();
         assert_eq!(s.open.len(), p);
-        assert_eq!(s.objective, optimum, "pmed{n}: {} ({})", s.objective, s.method);
+        assert_eq!(
+            s.objective, optimum,
+            "pmed{n}: {} ({})",
+            s.objective, s.method
+        );
         assert_eq!(evaluate(&pb, &s.open).weighted_distance, optimum);
         assert_eq!(s.gap, 0.0, "pmed{n}: bound {} ({})", s.bound, s.method);
     }

@@ -28,6 +28,9 @@ use super::{Problem, Report, Stop};
 
 const NONE: u32 = u32::MAX;
 
+/// Visits the rows of a candidate: `visit(j, f)` calls `f(row)` for each row `j` covers.
+type Visit<'a> = &'a (dyn Fn(usize, &mut dyn FnMut(u32)) + Sync);
+
 /// A maximal-covering instance restricted to what is still free (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Cover {
@@ -65,12 +68,7 @@ struct Classes {
 /// covers are dropped. Two 64-bit hashes of the candidate sequence find the groups; a count
 /// per candidate then checks that each candidate covers all or none of every group, which
 /// proves the grouping exact (were it ever to fail, every point stays its own row).
-fn classes(
-    n: usize,
-    m: usize,
-    keep: &[bool],
-    visit: &(dyn Fn(usize, &mut dyn FnMut(u32)) + Sync),
-) -> Classes {
+fn classes(n: usize, m: usize, keep: &[bool], visit: Visit) -> Classes {
     let mut h1 = vec![0u64; n];
     let mut h2 = vec![0x9e37_79b9_7f4a_7c15u64; n];
     let mut count = vec![0u32; n];
@@ -199,11 +197,6 @@ impl Cover {
         self.fixed.len()
     }
 
-    /// Pairs stored (free candidate, row).
-    pub fn pairs(&self) -> usize {
-        self.rows.len()
-    }
-
     /// The rows candidate `j` covers.
     pub fn col(&self, j: usize) -> &[u32] {
         &self.rows[self.start[j]..self.start[j + 1]]
@@ -288,11 +281,7 @@ impl Cover {
 
 /// The per-candidate row lists of the classes `cl`: each class appears once, at its first
 /// member.
-fn columns(
-    m: usize,
-    cl: &Classes,
-    visit: &(dyn Fn(usize, &mut dyn FnMut(u32)) + Sync),
-) -> (Vec<usize>, Vec<u32>) {
+fn columns(m: usize, cl: &Classes, visit: Visit) -> (Vec<usize>, Vec<u32>) {
     let mut start = Vec::with_capacity(m + 1);
     let mut rows = Vec::new();
     start.push(0);
@@ -519,9 +508,15 @@ impl Search<'_> {
         let m = cover.candidates();
         let mut best: Option<NodeBound> = None;
         let mut best_lambda = lambda.to_vec();
+        // Step scale θ, halved after `STALE` steps without a better bound; deflection α
+        // (measured on the issue's instances: with 60 and 0.7 the root bound at 100,000 ×
+        // 2,000 is 0.03 % above the optimum, against 0.46 % with 12 and 0).
+        const STALE: usize = 60;
+        const ALPHA: f64 = 0.7;
         let mut theta = 1.0;
         let mut stale = 0;
         let mut g = vec![0i32; n];
+        let mut d = vec![0.0f64; n];
         for it in 0..iterations {
             if it % 8 == 7 && (self.stop)() {
                 break;
@@ -531,10 +526,13 @@ impl Search<'_> {
                 .map(|j| cover.col(j).iter().map(|&r| lambda[r as usize]).sum())
                 .collect();
             let y = select(self.problem, &c, self.p, &cover.fixed)?;
-            let mut bound = cover.constant;
-            for r in 0..n {
-                bound += cover.weight[r] - lambda[r];
-            }
+            let mut bound = cover.constant
+                + cover
+                    .weight
+                    .iter()
+                    .zip(lambda.iter())
+                    .map(|(w, l)| w - l)
+                    .sum::<f64>();
             g.iter_mut().for_each(|x| *x = -1);
             let mut value = cover.constant;
             for &j in &y {
@@ -557,7 +555,7 @@ impl Search<'_> {
                 stale = 0;
             } else {
                 stale += 1;
-                if stale >= 12 {
+                if stale >= STALE {
                     theta /= 2.0;
                     stale = 0;
                 }
@@ -570,14 +568,17 @@ impl Search<'_> {
                 Goal::Reach(_) => self.seen,
             };
             let gap = (bound - target).max(1e-6 * bound.abs().max(1.0));
-            // Projected subgradient: leave out the components the box stops.
-            let norm: f64 = (0..n)
-                .filter(|&r| {
-                    let gr = g[r];
-                    !((gr > 0 && lambda[r] <= 0.0) || (gr < 0 && lambda[r] >= cover.weight[r]))
-                })
-                .map(|r| f64::from(g[r] * g[r]))
-                .sum();
+            // Projected, deflected subgradient: d = g + α d_previous, leaving out the
+            // components the box stops.
+            let mut norm = 0.0;
+            for r in 0..n {
+                let mut dr = f64::from(g[r]) + ALPHA * d[r];
+                if (dr > 0.0 && lambda[r] <= 0.0) || (dr < 0.0 && lambda[r] >= cover.weight[r]) {
+                    dr = 0.0;
+                }
+                d[r] = dr;
+                norm += dr * dr;
+            }
             if norm == 0.0 {
                 break;
             }
@@ -585,9 +586,9 @@ impl Search<'_> {
             lambda
                 .par_iter_mut()
                 .zip(&cover.weight)
-                .zip(&g)
-                .for_each(|((l, &w), &gr)| {
-                    *l = (*l - step * f64::from(gr)).clamp(0.0, w);
+                .zip(&d)
+                .for_each(|((l, &w), &dr)| {
+                    *l = (*l - step * dr).clamp(0.0, w);
                 });
         }
         lambda.copy_from_slice(&best_lambda);
@@ -761,7 +762,7 @@ impl Search<'_> {
                 return out;
             }
             out.nodes += 1;
-            if out.nodes % 64 == 0 {
+            if out.nodes.is_multiple_of(64) {
                 let open = stack.iter().map(|n| n.bound).fold(node.bound, f64::max);
                 (self.report)(
                     self.incumbent.value,
@@ -834,7 +835,7 @@ pub(crate) fn solve_mclp(
     report: Report,
 ) -> (Vec<usize>, f64, String) {
     let cover = Cover::new(problem);
-    let merged = (cover.weight.len(), cover.pairs());
+    let merged = (cover.weight.len(),);
     let mut gain = CoverGain {
         cover: &cover,
         covered: vec![false; cover.weight.len()],
@@ -867,9 +868,8 @@ pub(crate) fn solve_mclp(
         open
     };
     let size = format!(
-        "demand merged into {} rows ({} pairs); {} candidates and {} rows left after \
-         reduced-cost fixing at the root",
-        merged.0, merged.1, out.root_size.0, out.root_size.1
+        "{} merged demand rows, {} candidates left at the root",
+        merged.0, out.root_size.0
     );
     let method = if out.complete && out.nodes == 0 {
         format!("greedy + interchange, proven optimal by the Lagrangian bound ({size})")
