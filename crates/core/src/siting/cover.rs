@@ -453,10 +453,12 @@ pub(crate) struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// The bound rounded to the objective's integrality.
+    /// The bound rounded down to the objective's integrality, with a margin (10⁻⁶ plus
+    /// 10⁻⁹ relative) above the rounding error of summing it, so that a bound computed a
+    /// hair below an integer it equals still rounds to that integer.
     fn tight(&self, b: f64) -> f64 {
         if self.integral {
-            (b + 1e-6).floor()
+            (b + 1e-6 + 1e-9 * b.abs()).floor()
         } else {
             b
         }

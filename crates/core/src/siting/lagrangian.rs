@@ -7,6 +7,9 @@
 //! p candidates with the largest Σ λ_i over the demand they reach and gives an upper bound.
 //! Multipliers follow subgradient steps. The relaxed site choice is itself a feasible
 //! solution and is evaluated as one. Branching fixes candidates open or closed.
+//!
+//! Uncapacitated MCLP and LSCP are solved on a merged instance in `cover` instead (a stronger
+//! bound, reduced-cost fixing); the MCLP relaxation here still bounds the capacitated MCLP.
 
 use rayon::prelude::*;
 
