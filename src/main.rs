@@ -146,7 +146,8 @@ enum BatchAction {
 /// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).
 struct Bars {
     quiet: bool,
-    current: Mutex<Option<(ProgressBar, Instant)>>,
+    /// The bar of the current step, when it started, and the step's own message.
+    current: Mutex<Option<(ProgressBar, Instant, String)>>,
 }
 
 impl Progress for Bars {
@@ -168,17 +169,24 @@ impl Progress for Bars {
             b
         };
         bar.set_message(step.to_string());
-        *self.current.lock().expect("progress lock") = Some((bar, Instant::now()));
+        *self.current.lock().expect("progress lock") =
+            Some((bar, Instant::now(), step.to_string()));
     }
 
     fn advance(&self, n: u64) {
-        if let Some((bar, _)) = &*self.current.lock().expect("progress lock") {
+        if let Some((bar, _, _)) = &*self.current.lock().expect("progress lock") {
             bar.inc(n);
         }
     }
 
+    fn note(&self, detail: &str) {
+        if let Some((bar, _, step)) = &*self.current.lock().expect("progress lock") {
+            bar.set_message(format!("{step}: {detail}"));
+        }
+    }
+
     fn end(&self) {
-        if let Some((bar, start)) = self.current.lock().expect("progress lock").take() {
+        if let Some((bar, start, _)) = self.current.lock().expect("progress lock").take() {
             bar.finish_and_clear();
             eprintln!(
                 "  {} ({:.1} s)",

@@ -178,6 +178,9 @@ impl Progress for Clocked<'_> {
     fn end(&self) {
         self.inner.end()
     }
+    fn note(&self, detail: &str) {
+        self.inner.note(detail)
+    }
     fn elapsed_s(&self) -> Option<f64> {
         Some(self.start.elapsed().as_secs_f64())
     }

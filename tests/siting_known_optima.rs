@@ -1,4 +1,4 @@
-//! Location-allocation against published optima: OR-Library p-median pmed1–pmed5 and PySAL
+//! Location-allocation against published optima: OR-Library p-median pmed1–pmed20 and PySAL
 //! spopt's San Francisco network-distance case. Fails, never skips, without the shared data.
 
 use std::collections::BTreeMap;
@@ -73,6 +73,43 @@ const PMED_OPTIMA: [(u32, f64); 5] = [
     (4, 3034.0),
     (5, 1355.0),
 ];
+
+/// OR-Library's published optima of pmed6–pmed20 (`pmedopt`, see the data's SOURCE.md).
+const PMED_OPTIMA_6_20: [(u32, f64); 15] = [
+    (6, 7824.0),
+    (7, 5631.0),
+    (8, 4445.0),
+    (9, 2734.0),
+    (10, 1255.0),
+    (11, 7696.0),
+    (12, 6634.0),
+    (13, 4374.0),
+    (14, 2968.0),
+    (15, 1729.0),
+    (16, 8162.0),
+    (17, 6999.0),
+    (18, 4809.0),
+    (19, 2845.0),
+    (20, 1789.0),
+];
+
+/// pmed6–pmed20 (200–400 vertices, p up to 133): proven optimal by the Lagrangian branch
+/// and bound, each re-checked from the data.
+#[test]
+fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
+    for (n, optimum) in PMED_OPTIMA_6_20 {
+        let (pb, p) = pmed(n);
+        let s = solve(&pb, Model::PMedian { p }, usize::MAX).unwrap();
+        assert_eq!(s.open.len(), p);
+        assert_eq!(
+            s.objective, optimum,
+            "pmed{n}: {} ({})",
+            s.objective, s.method
+        );
+        assert_eq!(evaluate(&pb, &s.open).weighted_distance, optimum);
+        assert_eq!(s.gap, 0.0, "pmed{n}: bound {} ({})", s.bound, s.method);
+    }
+}
 
 #[test]
 fn orlib_pmed1_to_pmed5_reach_the_published_optima() {
@@ -224,4 +261,92 @@ fn highs_agrees_on_the_known_optima() {
     assert!((s.objective / sf.weights.iter().sum::<f64>() - 2_982.126_857_989_065_7).abs() < 1e-6);
     let s = milp::solve(&sf_problem(&sf, 5000.0), Model::SetCover { share: 1.0 }).unwrap();
     assert_eq!(s.open.len(), 8);
+}
+
+/// Clustered demand in a 3 × 4 km box (integer weights), `m` random candidates, 3 existing
+/// facilities, 600 m reach: the instance shape, small enough for HiGHS.
+#[cfg(feature = "highs")]
+fn clustered(seed: u64, n: usize, m: usize) -> Problem {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let (w, h, reach) = (3000.0, 4000.0, 600.0);
+    let centres: Vec<(f64, f64)> = (0..6)
+        .map(|_| (rng.gen_range(0.0..w), rng.gen_range(0.0..h)))
+        .collect();
+    let pts: Vec<(f64, f64)> = (0..n)
+        .map(|_| {
+            if rng.gen_bool(0.7) {
+                let (cx, cy) = centres[rng.gen_range(0..6)];
+                (
+                    cx + rng.gen_range(-400.0..400.0),
+                    cy + rng.gen_range(-400.0..400.0),
+                )
+            } else {
+                (rng.gen_range(0.0..w), rng.gen_range(0.0..h))
+            }
+        })
+        .collect();
+    let weights = (0..n).map(|_| rng.gen_range(0..30) as f64).collect();
+    let sites: Vec<(f64, f64)> = (0..m + 3)
+        .map(|_| (rng.gen_range(0.0..w), rng.gen_range(0.0..h)))
+        .collect();
+    let d = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let existing_m = pts
+        .iter()
+        .map(|&q| {
+            let e = sites[m..]
+                .iter()
+                .map(|&s| d(q, s))
+                .fold(f64::INFINITY, f64::min);
+            if e <= reach {
+                e
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    let pairs = sites[..m]
+        .iter()
+        .map(|&s| {
+            pts.iter()
+                .enumerate()
+                .filter(|(_, &q)| d(q, s) <= reach)
+                .map(|(i, &q)| (i as u32, d(q, s)))
+                .collect()
+        })
+        .collect();
+    Problem::new(weights, existing_m, pairs, reach, SideConstraints::none(m)).unwrap()
+}
+
+/// MCLP and LSCP on clustered instances: the merged-instance solver proves the optimum
+/// HiGHS finds (MCLP), its root bound is an upper bound on it, and the LSCP lower bound
+/// never exceeds HiGHS's minimum.
+#[cfg(feature = "highs")]
+#[test]
+fn highs_agrees_on_clustered_mclp_and_bounds_lscp() {
+    use lifecircle::siting::milp;
+    for seed in 0..4 {
+        let pb = clustered(seed, 3000, 120);
+        for p in [3, 6] {
+            let exact = milp::solve(&pb, Model::MaxCover { p }).unwrap();
+            let s = solve(&pb, Model::MaxCover { p }, usize::MAX).unwrap();
+            assert_eq!(
+                s.objective, exact.objective,
+                "seed {seed} p {p}: {}",
+                s.method
+            );
+            assert_eq!(s.gap, 0.0, "seed {seed} p {p}: {}", s.method);
+            let root = solve(&pb, Model::MaxCover { p }, 0).unwrap();
+            assert!(root.bound >= exact.objective, "seed {seed} p {p}");
+        }
+        let exact = milp::solve(&pb, Model::SetCover { share: 0.95 }).unwrap();
+        let s = solve(&pb, Model::SetCover { share: 0.95 }, usize::MAX).unwrap();
+        assert!(
+            s.bound <= exact.objective,
+            "seed {seed}: {} > {}",
+            s.bound,
+            exact.objective
+        );
+        assert!(s.objective >= exact.objective, "seed {seed}");
+    }
 }

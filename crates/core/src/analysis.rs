@@ -24,6 +24,9 @@ pub trait Progress: Sync {
     fn advance(&self, n: u64);
     /// The step is done.
     fn end(&self);
+    /// A line of detail on the current step, replacing the previous one (the siting step
+    /// states its best objective, bound and gap as they improve). Default: ignored.
+    fn note(&self, _detail: &str) {}
     /// Seconds since the run began, for time limits (`[siting] time_limit_s`); `None`: no
     /// clock, and no time limit applies. The core reads no clock itself: the edge gives one
     /// (`lifecircle::pipeline::run` always does).
@@ -272,6 +275,9 @@ pub fn analyse<'g>(
                 (Some(a), Some(b)) => b - a > s.time_limit_s,
                 _ => false,
             };
+            let report = |objective: f64, bound: f64| {
+                progress.note(&crate::siting::progress_line(objective, bound));
+            };
             let p = proposal::propose(
                 plan,
                 s,
@@ -281,6 +287,7 @@ pub fn analyse<'g>(
                 &projection,
                 inputs.candidates.as_deref(),
                 &stop,
+                &report,
             )?;
             progress.end();
             Some(p)

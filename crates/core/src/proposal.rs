@@ -345,6 +345,7 @@ pub fn propose(
     projection: &Projection,
     given: Option<&[CandidateRecord]>,
     stop: crate::siting::Stop,
+    report: crate::siting::Report,
 ) -> Result<Proposal, ProposalError> {
     let circle = &plan.circles[s.circle];
     let (candidates, candidates_from) = match given {
@@ -390,7 +391,7 @@ pub fn propose(
     let solution = match s.solver {
         #[cfg(feature = "highs")]
         crate::plan::SitingSolver::Highs => crate::siting::milp::solve(&problem, model),
-        _ => crate::siting::solve_within(&problem, model, s.node_limit, stop),
+        _ => crate::siting::solve_reporting(&problem, model, s.node_limit, stop, report),
     }
     .map_err(ProposalError::Siting)?;
 

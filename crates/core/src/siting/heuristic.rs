@@ -2,7 +2,7 @@
 //! p-median, and greedy + drop for set covering. All moves respect the side constraints.
 
 use super::Stop;
-use super::{lagrangian, Model, Problem, SitingError};
+use super::{Model, Problem, SitingError};
 
 const NONE: u32 = u32::MAX;
 
@@ -263,11 +263,17 @@ pub fn drop_unneeded(
     open
 }
 
-/// Set covering: the fewest sites covering `share` of the coverable weight (weight some
-/// candidate or existing facility can reach). Greedy until covered, then drops sites that
-/// are not needed. Returns the sites and a proven lower bound on their number: the
-/// smallest count whose Lagrangian MCLP upper bound reaches the target.
+/// Set covering: the fewest sites covering `share` of the coverable weight, with a proven
+/// lower bound on their number (see `cover::set_cover`; no time limit).
 pub fn set_cover(problem: &Problem, share: f64) -> Result<(Vec<usize>, usize), SitingError> {
+    let (open, lower, _) = super::cover::set_cover(problem, share, &|| false, &|_, _| {})?;
+    Ok((open, lower))
+}
+
+/// Set-covering sites: greedy until `share` of the coverable weight (weight some candidate
+/// or existing facility can reach) is covered, then the sites that are not needed dropped.
+/// Returns the sites and the weight they had to cover.
+pub fn set_cover_sites(problem: &Problem, share: f64) -> Result<(Vec<usize>, f64), SitingError> {
     let model = Model::SetCover { share };
     let total_w: f64 = problem.weights.iter().sum();
     let target = share * (total_w - problem.uncoverable_weight()) - 1e-9 * total_w.max(1.0);
@@ -288,16 +294,5 @@ pub fn set_cover(problem: &Problem, share: f64) -> Result<(Vec<usize>, usize), S
             why: "the candidates cannot cover the target share".into(),
         });
     }
-    let open = drop_unneeded(problem, open, covered, target);
-    let forced = problem.forced.iter().filter(|&&f| f).count();
-    let mins: usize = problem.min_per_group.iter().sum();
-    let mut lower = forced.max(mins).max(1);
-    while lower < open.len() {
-        let upper = lagrangian::mclp_upper_bound(problem, lower, 1500);
-        if upper >= target {
-            break;
-        }
-        lower += 1;
-    }
-    Ok((open, lower))
+    Ok((drop_unneeded(problem, open, covered, target), target))
 }

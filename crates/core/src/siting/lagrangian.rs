@@ -7,6 +7,9 @@
 //! p candidates with the largest Σ λ_i over the demand they reach and gives an upper bound.
 //! Multipliers follow subgradient steps. The relaxed site choice is itself a feasible
 //! solution and is evaluated as one. Branching fixes candidates open or closed.
+//!
+//! Uncapacitated MCLP and LSCP are solved on a merged instance in `cover` instead (a stronger
+//! bound, reduced-cost fixing); the MCLP relaxation here still bounds the capacitated MCLP.
 
 use rayon::prelude::*;
 
@@ -16,7 +19,7 @@ use super::{evaluate, Model, Problem};
 /// Site choice of the relaxed problem: the `p` candidates with the largest `value`, within
 /// the fixings and the group constraints (forced and fixed-open first, then each group's
 /// minimum, then the best overall within the group maximums). `None` when infeasible.
-fn select(
+pub(super) fn select(
     problem: &Problem,
     value: &[f64],
     p: usize,
@@ -275,25 +278,6 @@ fn initial(problem: &Problem, model: Model) -> Relaxation {
         _ => w.clone(),
     };
     Relaxation { mult }
-}
-
-/// The Lagrangian upper bound on the weight `p` new sites can cover.
-pub fn mclp_upper_bound(problem: &Problem, p: usize, iterations: usize) -> f64 {
-    let model = Model::MaxCover { p };
-    let fixed = vec![None; problem.candidates()];
-    let mut relax = initial(problem, model);
-    let mut incumbent = (f64::NEG_INFINITY, Vec::new());
-    optimise(
-        problem,
-        model,
-        p,
-        &fixed,
-        &mut relax,
-        &mut incumbent,
-        iterations,
-        &|| false,
-    )
-    .map_or(0.0, |b| b.0)
 }
 
 /// Whether all weights and distances are integers, so that objectives are too.
