@@ -56,6 +56,14 @@ pub enum CompareError {
     /// The output folder is busy or holds foreign files.
     #[error(transparent)]
     Folder(#[from] FolderError),
+    /// The output folder is one of the runs, or inside or around one.
+    #[error("--out {out}: the comparison would replace the run {run} (it is, holds or lies inside it); write it to a folder of its own")]
+    OutIsRun {
+        /// The output folder.
+        out: PathBuf,
+        /// The run.
+        run: PathBuf,
+    },
 }
 
 /// What the comparison found, for the CLI.
@@ -128,6 +136,17 @@ fn is_verdict(column: &str) -> bool {
 /// Compares the runs in folders `a` and `b`, writing the comparison into `out` (replaced
 /// whole; see the module text).
 pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareError> {
+    let clean = crate::batch::manifest::clean;
+    let o = std::fs::canonicalize(out).unwrap_or_else(|_| clean(out));
+    for run in [a, b] {
+        let r = std::fs::canonicalize(run).unwrap_or_else(|_| clean(run));
+        if o.starts_with(&r) || r.starts_with(&o) {
+            return Err(CompareError::OutIsRun {
+                out: out.to_path_buf(),
+                run: run.to_path_buf(),
+            });
+        }
+    }
     let (ca, cb) = (cells(a)?, cells(b)?);
     let differ = |why: String| CompareError::CellsDiffer {
         a: a.to_path_buf(),

@@ -199,10 +199,21 @@ impl Progress for Bars {
 
 fn print_outcome(o: &Outcome) {
     println!("analysis CRS: EPSG:{} {}", o.crs.0, o.crs.1);
+    let beyond = o
+        .study
+        .facilities
+        .iter()
+        .filter(|f| f.beyond_study_area)
+        .count();
     println!(
-        "{} population cells, {} facilities, {} sub-districts, {} committees",
+        "{} population cells, {} facilities{}, {} sub-districts, {} committees",
         o.study.cells.len(),
-        o.study.facilities.len(),
+        o.study.facilities.len() - beyond,
+        if beyond > 0 {
+            format!(" (and {beyond} beyond the study area's edge, within its buffer)")
+        } else {
+            String::new()
+        },
         o.study.subdistricts.len(),
         o.study.committees.len()
     );

@@ -37,6 +37,9 @@ pub enum RunError {
     /// `--strict`: the run has warnings, so nothing was written.
     #[error("--strict: the run has {} warning(s), so nothing was written (the output folder is as it was):\n{}", .0.len(), .0.iter().map(|w| format!("  warning [{}]: {}", w.code.id(), w.message)).collect::<Vec<_>>().join("\n"))]
     Strict(Vec<crate::checks::Warning>),
+    /// An input file changed while the run read it: its outputs may mix two versions.
+    #[error("{0}: the file changed while the run read it; nothing was written (the output folder is as it was). Run again once it is complete")]
+    InputChanged(String),
     /// The output folder is an input's folder: a run could overwrite the inputs.
     #[error("{out}: the output folder holds the input {input}; a run writes cells.geojson, subdistricts.geojson, summary.json … there and could overwrite the inputs. Set [study] output_dir (or --out) to a folder of its own")]
     OutputFolderHoldsInput {
@@ -90,6 +93,13 @@ pub fn input_files(plan: &Plan) -> Vec<(&'static str, &Path)> {
         plan.study_area
             .iter()
             .map(|a| ("study_area", a.layer.layer.path.as_path())),
+    );
+    inputs.extend(
+        plan.report
+            .font
+            .iter()
+            .filter(|_| plan.report.maps)
+            .map(|f| ("font", f.as_path())),
     );
     inputs.extend(
         plan.siting
@@ -225,6 +235,10 @@ pub fn run_cached(
 ) -> Result<Outcome, RunError> {
     check_output_folder(plan, out_dir)?;
     let folder = RunFolder::open(out_dir)?;
+    // The inputs' hashes before anything is read: run.json must name the content the run
+    // read, so a file changed during the run fails it (checked again at the end).
+    // (A file that cannot be hashed now is left to the readers, whose errors say more.)
+    let inputs_before = manifest_inputs(plan).ok();
     let clocked = Clocked {
         inner: progress,
         start: std::time::Instant::now(),
@@ -268,6 +282,15 @@ pub fn run_cached(
     }
     let (summary, staged) = write_run(plan, &analysis, folder.staging(), progress)?;
     let inputs = manifest_inputs(plan)?;
+    if let Some(changed) = inputs_before.as_ref().and_then(|before| {
+        inputs
+            .iter()
+            .zip(before)
+            .find(|(now, then)| now != then)
+            .map(|(now, _)| now.path.clone())
+    }) {
+        return Err(RunError::InputChanged(changed));
+    }
     let mut files: Vec<PathBuf> = staged
         .iter()
         .map(|p| out_dir.join(p.strip_prefix(folder.staging()).unwrap_or(p)))

@@ -304,6 +304,28 @@ fn a_failed_job_does_not_stop_the_others() {
     assert_eq!(r.count(JobStatus::NotRun), 2);
 }
 
+/// With --strict, a job whose complete run has warnings is not skipped: it fails.
+#[test]
+fn strict_batch_fails_jobs_with_warnings_instead_of_skipping_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = Manifest::load(&batch_dir(dir.path(), &["310104"], "out")).unwrap();
+    let r = batch::run(&m, BatchOptions::default(), &Silent).unwrap();
+    assert_eq!(r.count(JobStatus::Done), 2);
+    let strict = BatchOptions {
+        strict: true,
+        ..BatchOptions::default()
+    };
+    let r = batch::run(&m, strict, &Silent).unwrap();
+    assert_eq!(r.count(JobStatus::Failed), 2, "{:?}", r.jobs);
+    let e = r.jobs[0].error.as_deref().unwrap();
+    assert!(e.contains("--strict"), "{e}");
+    // The earlier complete runs stay.
+    assert!(dir
+        .path()
+        .join("out/jobs/310104/walk_1_0/summary.json")
+        .exists());
+}
+
 /// `lifecircle batch` killed with SIGKILL after some jobs finished: every job folder is
 /// complete or absent, and the next call runs exactly the jobs that were missing.
 #[test]

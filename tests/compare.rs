@@ -223,4 +223,17 @@ fn runs_of_different_cells_are_refused() {
     assert!(e.contains("do not have the same cells"), "{e}");
     assert!(e.contains("1633 cells in A, 1624 in B"), "{e}");
     assert!(!d.join("compare_xuhui_vs_clipped").exists());
+    // A comparison never replaces a run.
+    let before = std::fs::read(d.join("xuhui/summary.json")).unwrap();
+    let out = lifecircle(&[
+        "compare".as_ref(),
+        d.join("xuhui").as_os_str(),
+        d.join("xuhui").as_os_str(),
+        "--out".as_ref(),
+        d.join("xuhui").as_os_str(),
+    ]);
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("would replace the run"), "{e}");
+    assert_eq!(std::fs::read(d.join("xuhui/summary.json")).unwrap(), before);
 }

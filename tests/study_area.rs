@@ -154,6 +154,28 @@ fn city_wide_addresses_roll_up_by_their_street_field() {
         );
     }
     assert!(rows.len() >= 13, "{} 街镇: {:?}", rows.len(), rows.keys());
+    // Names of other districts' towns, from geocoding, are rows of their own: said.
+    let warnings = s["warnings"].as_array().unwrap();
+    let few = warnings
+        .iter()
+        .find(|w| w["code"] == "few_records_subdistrict")
+        .expect("a few_records_subdistrict warning");
+    assert!(
+        few["message"].as_str().unwrap().contains("惠南镇 (1)"),
+        "{few}"
+    );
+    let edge = warnings
+        .iter()
+        .find(|w| w["code"] == "study_area_edge")
+        .expect("a study_area_edge warning");
+    assert!(
+        edge["message"].as_str().unwrap().contains("2SFCA"),
+        "{edge}"
+    );
+    assert_eq!(
+        s["inputs"]["facilities_beyond_study_area"].as_u64(),
+        s["study_area"]["facilities_in_buffer"].as_u64()
+    );
     assert!(rows.contains_key("天平路街道") && rows.contains_key("漕河泾街道"));
     let mut total_cells = 0;
     for (name, (cells, residents)) in &rows {
@@ -243,6 +265,20 @@ fn clipped_network_keeps_every_walk_within_the_buffer() {
             .collect()
     };
     let (a, b) = (cells("full"), cells("clipped"));
+    // With [siting]: every proposed site (and every generated candidate) inside S02.
+    let mut sited = read_plan(&clipped_path).unwrap();
+    sited.report.maps = false;
+    let outcome = run(&sited, &dir.path().join("sited"), &Silent).unwrap();
+    let area = outcome.study.area.as_ref().unwrap();
+    let proposal = outcome.proposal.as_ref().expect("a proposal");
+    assert!(!proposal.candidates.is_empty());
+    for c in &proposal.candidates {
+        assert!(
+            geo::Intersects::intersects(&area.boundary_m, &geo::Point::from(c.location.xy_m)),
+            "candidate {} lies outside S02",
+            c.id
+        );
+    }
     let s = json(&dir.path().join("clipped/summary.json"));
     let nodes = &s["study_area"]["network_nodes"];
     let (kept, dropped) = (nodes[0].as_u64().unwrap(), nodes[1].as_u64().unwrap());

@@ -175,8 +175,9 @@ exec {exe} -q batch reduce {manifest}
 # (NFS, CephFS) or an object-store mount (s3fs, gcsfuse) does. Then:
 #   kubectl apply -f {k8s_path}
 #   kubectl wait --for=condition=complete --timeout=24h job/lifecircle-{name}
-#   kubectl run lifecircle-{name}-reduce --restart=Never --image=lifecircle:{version} -- lifecircle -q batch reduce {manifest}
-# Each pod gets its shard index from JOB_COMPLETION_INDEX (completionMode: Indexed).
+# then the reduce step where the volume is mounted too (a one-pod Job like this one, with
+# completions: 1 and the command lifecircle -q batch reduce {manifest}).
+# Each pod gets its shard index from JOB_COMPLETION_INDEX (completionMode: Indexed).{root_note}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -215,6 +216,11 @@ spec:
         title = manifest.name,
         n_jobs = jobs.len(),
         mount = mount.display(),
+        root_note = if mount == Path::new("/") {
+            "\n# CAUTION: the manifest, the data and the batch folder share no folder but /, and a volume\n# mounted at / hides the image's own files: put them under one folder (e.g. /data) first."
+        } else {
+            ""
+        },
         k8s_path = dir.join("k8s-indexed-job.yaml").display(),
         version = env!("CARGO_PKG_VERSION"),
         manifest = sh(&file_s),

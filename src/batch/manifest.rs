@@ -448,6 +448,12 @@ impl Manifest {
         }
         let mut safe = BTreeSet::new();
         for a in &areas {
+            if a.id.contains("__") {
+                return Err(invalid(
+                    "areas",
+                    format!("area id '{}' holds \"__\", which separates area and scenario in the plan files' names", a.id),
+                ));
+            }
             if !safe.insert(safe_name(&a.id)) {
                 return Err(invalid(
                     "areas",
@@ -459,6 +465,7 @@ impl Manifest {
         let mut scenarios = Vec::new();
         for (i, s) in m.scenarios.iter().enumerate() {
             let ok = !s.name.is_empty()
+                && !s.name.contains("__")
                 && s.name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -466,7 +473,7 @@ impl Manifest {
                 return Err(invalid(
                     &format!("scenarios[{i}].name"),
                     format!(
-                        "'{}': expected letters, digits, _ and - (it names folders and columns)",
+                        "'{}': expected letters, digits, _ and - without \"__\" (it names folders, plan files and columns)",
                         s.name
                     ),
                 ));

@@ -141,14 +141,30 @@ impl BatchProgress for Silent {
 /// (size and SHA-256 of each, the plan included) with this lifecircle version, and every
 /// output file it lists is there with its size.
 pub fn up_to_date(job: &Job, plan: &crate::plan::Plan) -> bool {
+    up_to_date_for(job, plan, false)
+}
+
+/// [`up_to_date`]; with `strict`, a run that has warnings is not (`--strict` fails it).
+pub fn up_to_date_for(job: &Job, plan: &crate::plan::Plan, strict: bool) -> bool {
     let Ok(text) = std::fs::read_to_string(job.out_dir.join(MANIFEST)) else {
         return false;
     };
     let Ok(m) = serde_json::from_str::<RunManifest>(&text) else {
         return false;
     };
-    if m.lifecircle_version != env!("CARGO_PKG_VERSION") {
+    if m.lifecircle_version != env!("CARGO_PKG_VERSION")
+        || m.lifecircle_build != crate::io::run_folder::build_id()
+    {
         return false;
+    }
+    if strict {
+        let warned = std::fs::read_to_string(job.out_dir.join("summary.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_none_or(|s| s["warnings"].as_array().is_none_or(|w| !w.is_empty()));
+        if warned {
+            return false;
+        }
     }
     let Ok(now) = pipeline::manifest_inputs(plan) else {
         return false;
@@ -409,7 +425,7 @@ pub fn run(
 fn run_job(job: &Job, strict: bool, cache: &pipeline::InputCache) -> (JobStatus, Option<String>) {
     let attempt = || -> Result<JobStatus, String> {
         let plan = read_plan(&job.plan_file).map_err(|e| e.to_string())?;
-        if up_to_date(job, &plan) {
+        if up_to_date_for(job, &plan, strict) {
             return Ok(JobStatus::Skipped);
         }
         pipeline::run_cached(&plan, &job.out_dir, RunOptions { strict }, &Silent, cache)
@@ -458,7 +474,14 @@ pub fn known_reports(manifest: &Manifest) -> BTreeMap<String, JobReport> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
-        shard_files.sort();
+        // By shard index (shard-10 after shard-9).
+        shard_files.sort_by_key(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix("shard-"))
+                .and_then(|k| k.parse::<usize>().ok())
+                .unwrap_or(usize::MAX)
+        });
         files.extend(shard_files);
     }
     for f in files {

@@ -676,10 +676,27 @@ pub fn read_inputs_cached(plan: &Plan, cache: &InputCache) -> Result<Inputs, Rea
 /// An id that no polygon has is an error listing the ids the layer has.
 pub fn read_study_area(spec: &StudyAreaLayer) -> Result<StudyArea, ReadError> {
     let areas = read_areas(&spec.layer)?;
-    let found = areas
-        .iter()
-        .find(|a| a.id == spec.id)
-        .or_else(|| areas.iter().find(|a| a.name == spec.id));
+    let by_id: Vec<&AreaRecord> = areas.iter().filter(|a| a.id == spec.id).collect();
+    let by_name: Vec<&AreaRecord> = areas.iter().filter(|a| a.name == spec.id).collect();
+    let matching = if by_id.is_empty() { by_name } else { by_id };
+    if matching.len() > 1 {
+        return Err(ReadError::at(
+            &spec.layer.layer.path,
+            "[study.area] id",
+            spec.layer.fields.id.column(),
+            format!(
+                "{} polygons have id or name '{}' ({}); ids must be unique",
+                matching.len(),
+                spec.id,
+                matching
+                    .iter()
+                    .map(|a| a.origin.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let found = matching.first().copied();
     match found {
         Some(a) => Ok(StudyArea {
             id: a.id.clone(),

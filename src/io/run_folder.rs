@@ -95,10 +95,22 @@ pub struct ManifestInput {
 pub struct Manifest {
     /// The lifecircle version that wrote the run.
     pub lifecircle_version: String,
+    /// The build that wrote it: 16 hex digits of a hash of the sources and `Cargo.lock` it
+    /// was built from, so that a batch re-runs its jobs after the code changed under the
+    /// same version number (a fix changes the figures). Empty in runs of older versions.
+    #[serde(default)]
+    pub lifecircle_build: String,
     /// The plan file and every input file it reads.
     pub inputs: Vec<ManifestInput>,
     /// Every file of the run but `run.json` itself, sorted by path.
     pub files: Vec<ManifestFile>,
+}
+
+/// The build id (see [`Manifest::lifecircle_build`]): the hash of the sources and
+/// `Cargo.lock` this program was built from (`build.rs`), the same for the CLI and for a
+/// library caller built from the same sources.
+pub fn build_id() -> String {
+    env!("LIFECIRCLE_SOURCE_HASH")[..16].to_string()
 }
 
 /// The manifest's file name.
@@ -406,6 +418,7 @@ impl RunFolder {
             .collect::<Result<Vec<_>, FolderError>>()?;
         let manifest = Manifest {
             lifecircle_version: env!("CARGO_PKG_VERSION").to_string(),
+            lifecircle_build: build_id(),
             inputs,
             files,
         };

@@ -118,6 +118,12 @@ pub enum WarningCode {
     UnknownParent,
     /// Facilities stating a capacity of 0.
     ZeroCapacity,
+    /// `[study.area]`: figures near the edge that the clip affects (2SFCA, long distances).
+    StudyAreaEdge,
+    /// `[study.area]` read without a stated CRS (taken as WGS84).
+    StudyAreaCrsAssumed,
+    /// 街镇 named by the population field with very few records in the area.
+    FewRecordsSubdistrict,
 }
 
 impl WarningCode {
@@ -147,6 +153,9 @@ impl WarningCode {
             W::DuplicateAreaNames => "duplicate_area_names",
             W::UnknownParent => "unknown_parent",
             W::ZeroCapacity => "zero_capacity",
+            W::StudyAreaEdge => "study_area_edge",
+            W::StudyAreaCrsAssumed => "study_area_crs_assumed",
+            W::FewRecordsSubdistrict => "few_records_subdistrict",
         }
     }
 }

@@ -266,9 +266,13 @@ pub struct InputsSummary {
     pub population_spread_onto_grid_m: Option<f64>,
     /// The facility layer.
     pub facilities: LayerSummary,
-    /// Facilities per kind (kinds present only), in kind order.
+    /// Facilities per kind (kinds present only), in kind order; with `[study.area]`, those
+    /// inside it.
     #[serde(serialize_with = "ordered")]
     pub facilities_by_kind: Vec<(String, usize)>,
+    /// With `[study.area]`: facilities beyond its edge, within its buffer (they serve its
+    /// residents; not counted above or as provision).
+    pub facilities_beyond_study_area: usize,
     /// Sub-districts read (or named by the population layer's `subdistrict` field).
     pub subdistricts: usize,
     /// The sub-districts are the names in the population layer's `subdistrict` field, with
@@ -513,6 +517,55 @@ pub fn warnings(report: &BuildReport, skipped: &Skipped) -> Vec<Warning> {
 /// that a warning quoting a figure reads as the JSON does.
 fn json_num(x: f64) -> String {
     format!("{x:?}")
+}
+
+/// What clipping to the study area means for the figures, and what it found.
+fn study_area_warnings(plan: &Plan, a: &Analysis) -> Vec<Warning> {
+    use WarningCode as W;
+    let mut out = Vec::new();
+    if let (Some(c), Some(layer)) = (&a.clip, &plan.study_area) {
+        if !layer.layer.layer.crs_stated {
+            out.push(Warning::new(W::StudyAreaCrsAssumed, format!(
+                "[study.area] {}: no crs stated, so its coordinates were taken as WGS84; Amap, Tencent and most Chinese web-map boundaries are GCJ-02 (crs = \"GCJ02\"), offset by several hundred metres, which moves records across the edge",
+                layer.layer.layer.path.display()
+            )));
+        }
+        if c.facilities_in_buffer > 0 {
+            out.push(Warning::new(W::StudyAreaEdge, format!(
+                "study area {} ({}): {} facilities beyond its edge (within {} m) serve its residents, but the residents beyond the edge who also use them are not in this run, so 2SFCA accessibility (access_*_per_1000) near the edge is too high; and a nearest distance longer than {} m may be longer than the true one (facilities farther beyond the edge were left out). Coverage of circles up to {} m is exact",
+                c.id,
+                c.name,
+                c.facilities_in_buffer,
+                json_num(c.buffer_m),
+                json_num(c.buffer_m),
+                json_num(c.buffer_m)
+            )));
+        }
+    }
+    if a.build.subdistricts_from_field {
+        let study = &a.study;
+        let mut cells = vec![0usize; study.subdistricts.len()];
+        for c in &study.cells {
+            if let Some(s) = c.subdistrict {
+                cells[s] += 1;
+            }
+        }
+        let few: Vec<String> = study
+            .subdistricts
+            .iter()
+            .zip(&cells)
+            .filter(|(_, &n)| n < 10 && (n as f64) < 0.01 * study.cells.len() as f64)
+            .map(|(s, n)| format!("{} ({n})", s.name))
+            .collect();
+        if !few.is_empty() {
+            out.push(Warning::new(W::FewRecordsSubdistrict, format!(
+                "{} sub-district names of the population layer's subdistrict field hold fewer than 10 records and under 1 % of them here: {}; a geocoding error or a record just across a boundary? Each still gets a row and verdicts in subdistricts.csv",
+                few.len(),
+                few.join(", ")
+            )));
+        }
+    }
+    out
 }
 
 fn network_summary(plan: &Plan, a: &Analysis) -> Option<NetworkSummary> {
@@ -815,6 +868,7 @@ pub fn analysis_warnings(plan: &Plan, a: &Analysis) -> Vec<Warning> {
         }
     }
     all_warnings.extend(network_vs_straight_line(a));
+    all_warnings.extend(study_area_warnings(plan, a));
     all_warnings
 }
 
@@ -905,11 +959,20 @@ impl Summary {
                 facilities_by_kind: FacilityKind::ALL
                     .iter()
                     .map(|&k| {
-                        let n = study.facilities.iter().filter(|f| f.kind == k).count();
+                        let n = study
+                            .facilities
+                            .iter()
+                            .filter(|f| f.kind == k && !f.beyond_study_area)
+                            .count();
                         (k.id().to_string(), n)
                     })
                     .filter(|(_, n)| *n > 0)
                     .collect(),
+                facilities_beyond_study_area: study
+                    .facilities
+                    .iter()
+                    .filter(|f| f.beyond_study_area)
+                    .count(),
                 subdistricts: study.subdistricts.len(),
                 subdistricts_from_field: a.build.subdistricts_from_field,
                 committees: study.committees.len(),

@@ -32,10 +32,20 @@ pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -
             *e = (d, k);
         }
     }
+    // Sub-districts named by a population field have no polygon to hold candidates.
+    let polygons = study
+        .subdistricts
+        .iter()
+        .any(|a| !a.boundary_m.0.is_empty());
     best.into_iter()
         .filter_map(|((ix, iy), (_, k))| {
             let sub = index.area_of(points[k].xy_m);
-            (study.subdistricts.is_empty() || sub.is_some()).then(|| Candidate {
+            // New centres are planned inside the study area (`[study.area]`), not in its
+            // buffer.
+            let in_area = study.area.as_ref().is_none_or(|a| {
+                geo::Intersects::intersects(&a.boundary_m, &geo::Point::from(points[k].xy_m))
+            });
+            (in_area && (!polygons || sub.is_some())).then(|| Candidate {
                 id: format!("G{ix}_{iy}"),
                 location: points[k],
                 subdistrict: sub,
