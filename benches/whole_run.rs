@@ -1,6 +1,8 @@
 //! A whole run at city scale, reading and writing included: 1,000,000 population points
 //! (GeoJSON, then CSV) over a 5 × 11 km box in Shanghai, 10 day-care centres, one
-//! straight-line 1000 m circle, no sub-districts, `[report] maps = false`. Run with `cargo
+//! straight-line 1000 m circle, no sub-districts, `[report] maps = false`; then 1,000,000
+//! points along the streets of the real Huangpu OSM extract (`../shared/data`, when present),
+//! the same circle walked. Run with `cargo
 //! bench --bench whole_run` (target: ≤ 3 s wall and ≤ 1 GB peak per run on 2 cores); prints
 //! the wall time of each phase (read, analyse, write) and the peak RSS.
 //!
@@ -92,9 +94,56 @@ fn write_inputs(dir: &Path, n: usize) {
         let lat = rng.gen_range(lat0..lat1);
         writeln!(f, "F{j},日间照料中心{j},day_care,{lon:.6},{lat:.6}").unwrap();
     }
+    // Along the streets: the same number of points over the real Huangpu OSM extract
+    // (../shared/data/osm-shanghai-huangpu-drive, lon 121.4611–121.4863, lat 31.2196–31.2412),
+    // and 10 facilities there.
+    let (lon0, lon1, lat0, lat1) = (121.462, 121.486, 31.220, 31.241);
+    let mut csv =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("population_network.csv")).unwrap());
+    writeln!(
+        csv,
+        "id,lon,lat,residents,aged_60_plus,aged_65_plus,aged_80_plus"
+    )
+    .unwrap();
+    for i in 0..n {
+        let lon = rng.gen_range(lon0..lon1);
+        let lat = rng.gen_range(lat0..lat1);
+        let residents: u32 = rng.gen_range(1..40);
+        let a60 = rng.gen_range(0..=residents);
+        let a65 = rng.gen_range(0..=a60);
+        let a80 = rng.gen_range(0..=a65);
+        writeln!(csv, "p{i},{lon:.6},{lat:.6},{residents},{a60},{a65},{a80}").unwrap();
+    }
+    let mut f = std::fs::File::create(dir.join("facilities_network.csv")).unwrap();
+    writeln!(f, "id,name,type,lon,lat").unwrap();
+    for j in 0..10 {
+        let lon = rng.gen_range(lon0..lon1);
+        let lat = rng.gen_range(lat0..lat1);
+        writeln!(f, "F{j},日间照料中心{j},day_care,{lon:.6},{lat:.6}").unwrap();
+    }
+}
+
+/// The Huangpu OSM extract, for the run along the streets.
+fn huangpu_osm() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/osm-shanghai-huangpu-drive/shanghai.osm")
 }
 
 fn plan_text(population: &str) -> String {
+    let network = population == "population_network.csv";
+    let facilities = if network {
+        "facilities_network.csv"
+    } else {
+        "facilities.csv"
+    };
+    let (method, network_section) = if network {
+        (
+            "network",
+            format!("\n[network]\npath = \"{}\"\n", huangpu_osm().display()),
+        )
+    } else {
+        ("straight_line", String::new())
+    };
     format!(
         r#"[study]
 name = "whole-run benchmark"
@@ -113,7 +162,7 @@ lon = "lon"
 lat = "lat"
 
 [facilities]
-path = "facilities.csv"
+path = "{facilities}"
 crs = "WGS84"
 [facilities.fields]
 id = "id"
@@ -129,8 +178,8 @@ maps = false
 name = "day_centre"
 distance_m = 1000
 kinds = ["day_care"]
-method = "straight_line"
-"#
+method = "{method}"
+{network_section}"#
     )
 }
 
@@ -206,7 +255,11 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let exe = std::env::current_exe().unwrap();
-    for population in ["population.geojson", "population.csv"] {
+    let mut cases = vec!["population.geojson", "population.csv"];
+    if huangpu_osm().exists() {
+        cases.push("population_network.csv");
+    }
+    for population in cases {
         let status = std::process::Command::new(&exe)
             .arg("--child")
             .arg(dir)
