@@ -7,6 +7,9 @@
 //! - each job run alone in a child process: its wall time and peak RSS;
 //! - the projected time of 300 cities × 5 scenarios on N nodes from those figures.
 
+#[path = "common/rss.rs"]
+mod rss;
+use rss::peak_rss_mib;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -23,16 +26,6 @@ fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data")
         .join(rel)
-}
-
-/// Peak resident set size of this process, MiB (`VmHWM`).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn write_inputs(dir: &Path) -> PathBuf {

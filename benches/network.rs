@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "common/rss.rs"]
+mod rss;
+use rss::peak_rss_mib;
 use std::time::Instant;
 
 use geo::Coord;
@@ -13,18 +16,6 @@ use lifecircle::network::{Segment, WalkGraph};
 use lifecircle::standards::{Circle, Method, Reach, Require};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-/// Peak resident memory of this process so far, GiB (Linux).
-fn peak_rss_gib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0)
-}
 
 fn main() {
     let side = 1000usize; // 1000 × 1000 street nodes, ~50 m apart: a 50 km × 50 km metro
@@ -110,6 +101,6 @@ fn main() {
         side * side,
         n_segments,
         snap_s + measure_s,
-        peak_rss_gib()
+        peak_rss_mib() / 1024.0
     );
 }

@@ -15,24 +15,15 @@
 //! or gap ≤ 0.01 % in ≤ 60 s; 1M × 2k gap ≤ 0.1 % in ≤ 120 s within 2 GB; LSCP 20k × 1k
 //! gap ≤ 5 % in ≤ 60 s.
 
+#[path = "common/rss.rs"]
+mod rss;
+use rss::peak_rss_mib;
 use std::time::Instant;
 
 use lifecircle::coverage::catchments_straight_line;
 use lifecircle::siting::{solve_within, Model, Problem, SideConstraints};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-/// Peak resident memory of this process so far (VmHWM), MiB.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// A standard normal draw (Box–Muller).
 fn normal(rng: &mut ChaCha8Rng) -> f64 {

@@ -10,6 +10,9 @@
 //! that the peak RSS (`VmHWM`) is that run's alone. `LIFECIRCLE_BENCH_POINTS` changes the
 //! number of points; `LIFECIRCLE_BENCH_DIR` keeps the inputs in that folder.
 
+#[path = "common/rss.rs"]
+mod rss;
+use rss::peak_rss_mib;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
@@ -38,16 +41,6 @@ impl Progress for Steps {
             self.done.lock().unwrap().push((step, began, t));
         }
     }
-}
-
-/// Peak resident set size of this process, MiB (`VmHWM`).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The deterministic inputs: `n` points by seed, as GeoJSON and as CSV, and 10 facilities.
