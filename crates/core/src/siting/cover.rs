@@ -174,22 +174,7 @@ impl Cover {
                 }
             }
         };
-        let cl = classes(n, m, &keep, &visit);
-        let mut weight = vec![0.0; cl.first.len()];
-        for i in 0..n {
-            let c = cl.of[i];
-            if c != NONE {
-                weight[c as usize] += problem.weights[i];
-            }
-        }
-        let (start, rows) = columns(m, &cl, &visit);
-        Cover {
-            weight,
-            start,
-            rows,
-            constant,
-            fixed,
-        }
+        merge(m, &keep, &visit, &problem.weights, constant, &fixed).0
     }
 
     /// Number of candidates (all of them, fixed or free).
@@ -241,25 +226,7 @@ impl Cover {
                 }
             }
         };
-        let cl = classes(n, m, &keep, &visit);
-        let mut weight = vec![0.0; cl.first.len()];
-        for r in 0..n {
-            let c = cl.of[r];
-            if c != NONE {
-                weight[c as usize] += self.weight[r];
-            }
-        }
-        let (start, rows) = columns(m, &cl, &visit);
-        (
-            Cover {
-                weight,
-                start,
-                rows,
-                constant,
-                fixed,
-            },
-            cl.of,
-        )
+        merge(m, &keep, &visit, &self.weight, constant, &fixed)
     }
 
     /// Covered weight of opening the sites `open` (fixed-open ones need not be listed).
@@ -281,6 +248,38 @@ impl Cover {
 
 /// The per-candidate row lists of the classes `cl`: each class appears once, at its first
 /// member.
+/// The merged instance over the rows `keep` marks (`weights`: one per row): rows that
+/// `visit` gives the same candidates become one, their weights summed. Returns it and each
+/// row's merged row (`NONE`: not kept, or covered by no free candidate).
+fn merge(
+    m: usize,
+    keep: &[bool],
+    visit: Visit,
+    weights: &[f64],
+    constant: f64,
+    fixed: &[Option<bool>],
+) -> (Cover, Vec<u32>) {
+    let cl = classes(weights.len(), m, keep, visit);
+    let mut weight = vec![0.0; cl.first.len()];
+    for (r, &w) in weights.iter().enumerate() {
+        let c = cl.of[r];
+        if c != NONE {
+            weight[c as usize] += w;
+        }
+    }
+    let (start, rows) = columns(m, &cl, visit);
+    (
+        Cover {
+            weight,
+            start,
+            rows,
+            constant,
+            fixed: fixed.to_vec(),
+        },
+        cl.of,
+    )
+}
+
 fn columns(m: usize, cl: &Classes, visit: Visit) -> (Vec<usize>, Vec<u32>) {
     let mut start = Vec::with_capacity(m + 1);
     let mut rows = Vec::new();
