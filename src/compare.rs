@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use geo::Geometry;
 
 use crate::io::output::{
-    multipolygon_json, point_json, polygon_json, write_csv, write_feature_collection, Field,
-    JsonGeometry, Record,
+    multipolygon_json, point_json, polygon_json, read_csv_output, write_csv,
+    write_feature_collection, Field, JsonGeometry, Record,
 };
 use crate::io::run_folder::{hash_input, FolderError, ManifestInput, RunFolder};
 use crate::io::{geojson_table, ReadError, Row};
@@ -91,23 +91,6 @@ fn cells(run: &Path) -> Result<Vec<Row>, CompareError> {
     Ok(geojson_table::read(&path)?.rows)
 }
 
-/// A table of a run (`subdistricts.csv`, …) as (header, rows); `None` when absent.
-fn table(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let mut r = csv::Reader::from_path(path).ok()?;
-    let header: Vec<String> = r
-        .headers()
-        .ok()?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let rows = r
-        .records()
-        .filter_map(Result::ok)
-        .map(|rec| rec.iter().map(str::to_string).collect())
-        .collect();
-    Some((header, rows))
-}
-
 fn same_position(a: &Option<Geometry<f64>>, b: &Option<Geometry<f64>>) -> bool {
     match (a, b) {
         (Some(Geometry::Point(p)), Some(Geometry::Point(q))) => {
@@ -136,7 +119,7 @@ fn is_verdict(column: &str) -> bool {
 /// Compares the runs in folders `a` and `b`, writing the comparison into `out` (replaced
 /// whole; see the module text).
 pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareError> {
-    let clean = crate::batch::manifest::clean;
+    let clean = crate::io::clean;
     let o = std::fs::canonicalize(out).unwrap_or_else(|_| clean(out));
     for run in [a, b] {
         let r = std::fs::canonicalize(run).unwrap_or_else(|_| clean(run));
@@ -210,7 +193,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareErro
     let num = |r: &Row, c: &str| r.text(c).and_then(|t| t.parse::<f64>().ok());
     for (x, y) in ca.iter().zip(&cb) {
         let people = num(y, "aged_60_plus").unwrap_or(0.0);
-        let mut rec: Record = labels
+        let label_fields: Record = labels
             .iter()
             .map(|l| {
                 (
@@ -219,6 +202,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareErro
                 )
             })
             .collect();
+        let mut rec = label_fields.clone();
         let mut words = Vec::new();
         let mut verdict_fields = Vec::new();
         for v in &verdicts {
@@ -251,15 +235,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareErro
             rec.push((format!("{c}_delta"), d));
         }
         if !words.is_empty() {
-            let mut props: Record = labels
-                .iter()
-                .map(|l| {
-                    (
-                        l.to_string(),
-                        y.text(l).map_or(Field::Null, |t| Field::Text(t.into())),
-                    )
-                })
-                .collect();
+            let mut props = label_fields;
             props.push(("aged_60_plus".into(), Field::People(people)));
             props.extend(verdict_fields);
             props.push(("change".into(), Field::Text(words.join("; "))));
@@ -284,7 +260,10 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareErro
         ("subdistrict", "subdistricts.csv"),
         ("committee", "committees.csv"),
     ] {
-        let (Some((ha, ra)), Some((hb, rb))) = (table(&a.join(file)), table(&b.join(file))) else {
+        let (Some((ha, ra)), Some((hb, rb))) = (
+            read_csv_output(&a.join(file)),
+            read_csv_output(&b.join(file)),
+        ) else {
             continue;
         };
         let by_id: BTreeMap<&str, &Vec<String>> = ra.iter().map(|r| (r[0].as_str(), r)).collect();
@@ -342,8 +321,8 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Comparison, CompareErro
     let mut ind_rows: Vec<Record> = Vec::new();
     let mut flips: Vec<String> = Vec::new();
     if let (Some((ha, ra)), Some((hb, rb))) = (
-        table(&a.join("indicators.csv")),
-        table(&b.join("indicators.csv")),
+        read_csv_output(&a.join("indicators.csv")),
+        read_csv_output(&b.join("indicators.csv")),
     ) {
         let col = |h: &[String], n: &str| h.iter().position(|c| c == n);
         let key = |h: &[String], r: &[String]| -> Option<(String, String, String)> {

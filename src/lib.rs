@@ -16,3 +16,19 @@ pub mod batch;
 pub mod compare;
 pub mod io;
 pub mod pipeline;
+
+/// An error and its causes, each said once (our errors already quote their OS error, which a
+/// chain of sources would repeat): what the CLI prints and a batch reports for a failed job.
+pub fn error_text(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -322,20 +322,6 @@ fn run_plan(
     Ok(outcome)
 }
 
-/// An error and its causes, each said once: our errors already quote their OS error, which
-/// anyhow's chain would repeat.
-fn error_text(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
-    text
-}
-
 fn relative_to(from_dir: &Path, to: &Path) -> Result<String> {
     let from = std::path::absolute(from_dir)?;
     let to = std::path::absolute(to)?;
@@ -641,7 +627,7 @@ fn main() {
         Ok(Some(outcome)) if !cli.quiet => print_outcome(&outcome),
         Ok(_) => {}
         Err(e) => {
-            eprintln!("error: {}", error_text(&e));
+            eprintln!("error: {}", lifecircle::error_text(e.as_ref()));
             std::process::exit(1);
         }
     }

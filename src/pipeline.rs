@@ -53,21 +53,7 @@ pub enum RunError {
 /// A path made absolute and cleaned of `.`/`..` (resolving links where it exists), to compare
 /// folders.
 fn normalised(p: &Path) -> PathBuf {
-    if let Ok(c) = std::fs::canonicalize(p) {
-        return c;
-    }
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    std::fs::canonicalize(p).unwrap_or_else(|_| crate::io::clean(p))
 }
 
 /// Every file a plan reads, with its role: the plan itself, its layers, the street network

@@ -7,9 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::{clean, safe_name};
+use super::manifest::safe_name;
 use super::{shard_of, BatchError, Manifest};
 use crate::io::atomic::write_atomic;
+use crate::io::clean;
 
 /// Resources of one shard.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use crate::crs::InputCrs;
+use crate::io::clean;
 use crate::io::layers::read_areas;
 use crate::io::ReadError;
 use crate::plan::{AreaFields, AreaLayer, Encoding, Layer};
@@ -182,22 +183,6 @@ const PATH_KEYS: &[&str] = &[
     "siting.candidates.path",
     "report.font",
 ];
-
-/// `p` made absolute and cleaned of `.` and `..`, without touching the file system.
-pub fn clean(p: &Path) -> PathBuf {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 /// `path` relative to the folder `base` (both absolute and clean), with `..` where needed.
 pub fn relative(path: &Path, base: &Path) -> PathBuf {

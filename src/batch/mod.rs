@@ -429,7 +429,7 @@ fn run_job(job: &Job, strict: bool, cache: &pipeline::InputCache) -> (JobStatus,
             return Ok(JobStatus::Skipped);
         }
         pipeline::run_cached(&plan, &job.out_dir, RunOptions { strict }, &Silent, cache)
-            .map_err(|e| error_chain(&e))?;
+            .map_err(|e| crate::error_text(&e))?;
         Ok(JobStatus::Done)
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(attempt)) {
@@ -447,21 +447,6 @@ fn run_job(job: &Job, strict: bool, cache: &pipeline::InputCache) -> (JobStatus,
             )
         }
     }
-}
-
-/// An error and its sources, each once.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let t = s.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// Job reports by job key from `batch.json` and every shard file, for the reduce step's

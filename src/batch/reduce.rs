@@ -12,12 +12,13 @@
 //! - `batch.md`: what ran, what failed and why, and the key shares per area and scenario.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
 use super::{known_reports, up_to_date, BatchError, Job, Manifest};
 use crate::io::atomic::write_atomic;
+use crate::io::output::read_csv_output;
 use crate::io::read_plan;
 
 /// The reduced files, in writing order.
@@ -52,23 +53,6 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// A CSV file as a header and rows (the UTF-8 BOM of lifecircle's tables dropped).
-fn read_csv(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let mut r = csv::Reader::from_path(path).ok()?;
-    let header: Vec<String> = r
-        .headers()
-        .ok()?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let rows = r
-        .records()
-        .filter_map(Result::ok)
-        .map(|rec| rec.iter().map(str::to_string).collect())
-        .collect();
-    Some((header, rows))
-}
-
 /// The figures of one complete job, in column order: (column, value).
 fn job_row(job: &Job) -> Result<Vec<(String, Value)>, String> {
     let summary: Value = serde_json::from_str(
@@ -91,8 +75,8 @@ fn job_row(job: &Job) -> Result<Vec<(String, Value)>, String> {
             row.push((format!("{name}_{col}"), c[k].clone()));
         }
     }
-    let (header, rows) =
-        read_csv(&job.out_dir.join("indicators.csv")).ok_or("indicators.csv cannot be read")?;
+    let (header, rows) = read_csv_output(&job.out_dir.join("indicators.csv"))
+        .ok_or("indicators.csv cannot be read")?;
     let col = |n: &str| header.iter().position(|h| h == n);
     let (level, ind, value, target, met) = (
         col("level").ok_or("indicators.csv: no level column")?,
@@ -259,7 +243,7 @@ pub fn reduce(manifest: &Manifest) -> Result<Reduced, BatchError> {
             continue;
         }
         let job = &jobs[*i];
-        if let Some((h, r)) = read_csv(&job.out_dir.join("subdistricts.csv")) {
+        if let Some((h, r)) = read_csv_output(&job.out_dir.join("subdistricts.csv")) {
             for c in &h {
                 if !sub_columns.contains(c) {
                     sub_columns.push(c.clone());

@@ -344,3 +344,20 @@ pub fn read_plan(path: &Path) -> Result<crate::plan::Plan, crate::plan::PlanErro
     })?;
     crate::plan::Plan::parse(&text, path)
 }
+
+/// `p` made absolute and cleaned of `.` and `..`, without touching the file system.
+pub fn clean(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

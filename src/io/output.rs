@@ -170,6 +170,25 @@ pub fn area_record(row: &AreaRow) -> Record {
     r
 }
 
+/// Reads back a CSV table as [`write_csv`] writes it (the BOM dropped from the header): its
+/// header and rows as text, for steps that work on runs' outputs (a batch's reduce step,
+/// `compare`). `None` when the file is absent or not CSV; unreadable rows are skipped.
+pub fn read_csv_output(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let mut r = csv::Reader::from_path(path).ok()?;
+    let header: Vec<String> = r
+        .headers()
+        .ok()?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let rows = r
+        .records()
+        .filter_map(Result::ok)
+        .map(|rec| rec.iter().map(str::to_string).collect())
+        .collect();
+    Some((header, rows))
+}
+
 /// Writes records as a CSV table (UTF-8 with BOM; header from the first record).
 pub fn write_csv(path: &Path, records: &[Record]) -> std::io::Result<()> {
     write_atomic(path, |w| {

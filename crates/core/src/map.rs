@@ -732,7 +732,7 @@ fn rings(
 /// (`[study.area]`) over them.
 fn subdistrict_outlines(study: &Study, fills: Option<&[Rgb]>) -> Vec<Layer> {
     let mut layers = Vec::new();
-    if has_subdistrict_polygons(study) {
+    if study.has_subdistrict_polygons() {
         layers.push(Layer::Polygons {
             rings: rings(&study.subdistricts, |k| fills.map(|f| f[k])),
             stroke: BOUNDARY,
@@ -753,14 +753,6 @@ fn subdistrict_outlines(study: &Study, fills: Option<&[Rgb]>) -> Vec<Layer> {
 
 /// Outline colour of the study area (`[study.area]`).
 const STUDY_AREA: Rgb = Rgb(20, 20, 20);
-
-/// Whether the sub-districts have polygons (not only names from a population field).
-fn has_subdistrict_polygons(study: &Study) -> bool {
-    study
-        .subdistricts
-        .iter()
-        .any(|a| !a.boundary_m.0.is_empty())
-}
 
 /// Committee outlines, thin and light (filled with `fills` when given).
 fn committee_outlines(study: &Study, fills: Option<&[Rgb]>) -> Option<Layer> {
@@ -848,7 +840,7 @@ fn boundary_legend(study: &Study, committees: bool) -> Vec<LegendEntry> {
             ),
         });
     }
-    if has_subdistrict_polygons(study) {
+    if study.has_subdistrict_polygons() {
         v.push(LegendEntry {
             symbol: Symbol::Line(2),
             colour: BOUNDARY,
@@ -1075,7 +1067,7 @@ pub fn choropleth_map(
 ) -> Option<Map> {
     let study = ctx.study;
     // No polygons to shade (none given, or sub-districts named by a field only).
-    if !has_subdistrict_polygons(study) {
+    if !study.has_subdistrict_polygons() {
         return None;
     }
     let row = indicators.district.circles.get(k)?;

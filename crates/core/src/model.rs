@@ -442,6 +442,12 @@ pub struct Study {
 }
 
 impl Study {
+    /// Whether the sub-districts have polygons (not only names from the population layer's
+    /// `subdistrict` field, which have none).
+    pub fn has_subdistrict_polygons(&self) -> bool {
+        self.subdistricts.iter().any(|a| !a.boundary_m.0.is_empty())
+    }
+
     /// Total counts over all cells.
     pub fn total_counts(&self) -> Counts {
         let mut total = Counts::default();

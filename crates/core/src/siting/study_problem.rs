@@ -33,10 +33,7 @@ pub fn generate_candidates(study: &Study, points: &[Location], spacing_m: f64) -
         }
     }
     // Sub-districts named by a population field have no polygon to hold candidates.
-    let polygons = study
-        .subdistricts
-        .iter()
-        .any(|a| !a.boundary_m.0.is_empty());
+    let polygons = study.has_subdistrict_polygons();
     best.into_iter()
         .filter_map(|((ix, iy), (_, k))| {
             let sub = index.area_of(points[k].xy_m);
