@@ -10,6 +10,10 @@
 //! that the peak RSS (`VmHWM`) is that run's alone. `LIFECIRCLE_BENCH_POINTS` changes the
 //! number of points; `LIFECIRCLE_BENCH_DIR` keeps the inputs in that folder.
 
+/// The command line's allocator (src/main.rs), so that the bench times what a user runs.
+#[global_allocator]
+static ALLOCATOR: lifecircle::allocator::MiMalloc = lifecircle::allocator::MiMalloc;
+
 #[path = "common/rss.rs"]
 mod rss;
 use rss::peak_rss_mib;
@@ -26,7 +30,8 @@ use rand_chacha::ChaCha8Rng;
 struct Steps {
     start: Instant,
     open: Mutex<Vec<(String, f64)>>,
-    done: Mutex<Vec<(String, f64, f64)>>,
+    /// (step, began, ended, peak RSS so far in MiB when it ended).
+    done: Mutex<Vec<(String, f64, f64, f64)>>,
 }
 
 impl Progress for Steps {
@@ -38,7 +43,10 @@ impl Progress for Steps {
     fn end(&self) {
         let t = self.start.elapsed().as_secs_f64();
         if let Some((step, began)) = self.open.lock().unwrap().pop() {
-            self.done.lock().unwrap().push((step, began, t));
+            self.done
+                .lock()
+                .unwrap()
+                .push((step, began, t, peak_rss_mib()));
         }
     }
 }
@@ -192,8 +200,8 @@ fn child(dir: &Path, population: &str) {
     let done = steps.done.into_inner().unwrap();
     let step = |name: &str| {
         done.iter()
-            .find(|(s, _, _)| s == name)
-            .map(|&(_, a, b)| (a, b))
+            .find(|(s, _, _, _)| s == name)
+            .map(|&(_, a, b, _)| (a, b))
             .unwrap()
     };
     // read: the inputs; analyse: from there to the first output; write: the data files,
@@ -214,8 +222,8 @@ fn child(dir: &Path, population: &str) {
         outcome.manifest.files.len(),
         bytes as f64 / 1e6,
     );
-    for (s, a, b) in &done {
-        println!("    {s:<44} {:.3} s", b - a);
+    for (s, a, b, peak) in &done {
+        println!("    {s:<44} {:.3} s (peak RSS so far {peak:.0} MiB)", b - a);
     }
     let mut files: Vec<_> = outcome.manifest.files.iter().collect();
     files.sort_by_key(|f| std::cmp::Reverse(f.bytes));
@@ -225,6 +233,7 @@ fn child(dir: &Path, population: &str) {
 }
 
 fn main() {
+    lifecircle::allocator::tune();
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         child(Path::new(&args[i + 1]), &args[i + 2]);

@@ -12,6 +12,9 @@ pub use lifecircle_core::{
     StreetNetwork, Summary,
 };
 
+/// The command line's allocator (mimalloc), for binaries built on this crate.
+#[cfg(feature = "cli")]
+pub mod allocator;
 pub mod batch;
 pub mod compare;
 pub mod io;

@@ -11,6 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lifecircle::pipeline::{self, Outcome, Progress, RunOptions};
 use lifecircle::standards::{Standards, TargetKey, PRESETS};
 
+/// mimalloc, tuned in `main` (see [`lifecircle::allocator`]).
+#[global_allocator]
+static ALLOCATOR: lifecircle::allocator::MiMalloc = lifecircle::allocator::MiMalloc;
+
 /// Plan elderly-care facilities on walking circles: measure who reaches which services
 /// within the 15-minute, 5-minute and 1000 m circles, and provision against the plan's
 /// targets, per sub-district (街镇) and residential committee (居委).
@@ -551,6 +555,7 @@ fn presets() {
 }
 
 fn main() {
+    lifecircle::allocator::tune();
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()

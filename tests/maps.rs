@@ -8,7 +8,8 @@
 use lifecircle::demo;
 use lifecircle::io::demo_files::write_demo;
 use lifecircle::io::maps::{
-    locate_font, pixel, render_rgb, render_svg, MapFont, Role, HEIGHT, WIDTH,
+    locate_font, pixel, place, render_rgb, render_svg, MapFont, Role, HEIGHT, SVG_VECTOR_CELLS_MAX,
+    WIDTH,
 };
 use lifecircle::map::{self, Label, Rgb};
 use lifecircle::pipeline::{run, Outcome, Silent};
@@ -156,6 +157,54 @@ fn svg_maps_carry_the_same_picture_and_text() {
     assert!(svg.contains("fill=\"#EF8A62\""), "not-covered colour");
     assert!(svg.contains("已覆盖"), "Chinese legend text");
     assert!(svg.contains("font-size=\"30\""), "title at 30 px");
+}
+
+/// A map of more cells than SVG_VECTOR_CELLS_MAX: its SVG holds the cell layer as one
+/// embedded PNG (the cells' colours where the cells are), the rest still vector and text.
+#[test]
+fn svg_maps_of_many_cells_embed_the_cells_as_an_image() {
+    use base64::Engine;
+    let (_, out) = demo_run();
+    let mut m = map::coverage_map(&ctx(out), &out.coverage, 0);
+    let map::Layer::Cells { cells, .. } = &mut m.layers[0] else {
+        panic!("the cells are the first layer");
+    };
+    // The same picture from many more marks: every cell drawn repeatedly.
+    let once = cells.clone();
+    let copies = SVG_VECTOR_CELLS_MAX / once.len() + 1;
+    for _ in 0..copies {
+        cells.extend(once.iter().cloned());
+    }
+    let first_colour = once[0].1;
+    let svg = render_svg(&m, font().as_ref()).unwrap();
+    assert_eq!(svg.matches("<image ").count(), 1, "one image");
+    assert!(svg.len() < 1_500_000, "{} bytes", svg.len());
+    assert!(svg.contains("已覆盖"), "the legend is still text");
+    // The embedded image: the first cell's pixel has the cell's colour.
+    let data = svg
+        .split("href=\"data:image/png;base64,")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    reader.next_frame(&mut buf).unwrap();
+    let placed = place(&m, font().as_ref());
+    let b = placed.items[1].bbox;
+    assert_eq!(placed.items[1].role, Role::Data);
+    assert_eq!(
+        pixel(&buf, (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2),
+        first_colour
+    );
+    // Below the limit the cells stay vector: no image.
+    let small = map::coverage_map(&ctx(out), &out.coverage, 0);
+    assert!(!render_svg(&small, font().as_ref())
+        .unwrap()
+        .contains("<image "));
 }
 
 #[test]

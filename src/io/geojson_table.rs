@@ -110,7 +110,7 @@ fn parse_geometry(v: &Value) -> Result<Geometry<f64>, String> {
 pub fn read(path: &Path) -> Result<Table, ReadError> {
     let bytes =
         std::fs::read(path).map_err(|e| ReadError::file(path, format!("cannot read: {e}")))?;
-    parse(path, &bytes)
+    parse_bytes(path, bytes)
 }
 
 /// A feature's geometry and properties as read, checked after the whole file parsed (so that
@@ -128,9 +128,29 @@ struct Feature {
 struct Names {
     index: std::collections::HashMap<String, u32>,
     names: Vec<String>,
+    /// The name last seen at each position of a properties object: features of one file
+    /// mostly list the same properties in the same order, so a comparison replaces the
+    /// hash lookup.
+    recent: Vec<u32>,
 }
 
 impl Names {
+    /// [`Names::of`] for the `position`-th member of a properties object.
+    fn of_at(&mut self, position: usize, name: &str) -> u32 {
+        if let Some(&i) = self.recent.get(position) {
+            if self.names[i as usize] == name {
+                return i;
+            }
+        }
+        let i = self.of(name);
+        if position < self.recent.len() {
+            self.recent[position] = i;
+        } else if position == self.recent.len() {
+            self.recent.push(i);
+        }
+        i
+    }
+
     fn of(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.index.get(name) {
             return i;
@@ -142,51 +162,234 @@ impl Names {
     }
 }
 
-/// A property value: its text as [`value_text`] gives it, and the number of a JSON number.
-struct Property(String, Option<f64>);
+/// A property value, written straight into its row: its text as [`value_text`] gives it,
+/// and the number of a JSON number (no `String` per value).
+struct Property<'r> {
+    row: &'r mut Row,
+    name: u32,
+}
 
-impl<'de> serde::Deserialize<'de> for Property {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Property;
+impl<'de> serde::de::DeserializeSeed<'de> for Property<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        struct V<'r>(Property<'r>);
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = ();
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON value")
             }
-            fn visit_bool<E>(self, b: bool) -> Result<Property, E> {
-                Ok(Property(b.to_string(), None))
+            fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+                self.0.row.push_display(self.0.name, &b, None);
+                Ok(())
             }
-            fn visit_i64<E>(self, i: i64) -> Result<Property, E> {
-                Ok(Property(i.to_string(), Some(i as f64)))
+            fn visit_i64<E>(self, i: i64) -> Result<(), E> {
+                self.0.row.push_display(self.0.name, &i, Some(i as f64));
+                Ok(())
             }
-            fn visit_u64<E>(self, u: u64) -> Result<Property, E> {
-                Ok(Property(u.to_string(), Some(u as f64)))
+            fn visit_u64<E>(self, u: u64) -> Result<(), E> {
+                self.0.row.push_display(self.0.name, &u, Some(u as f64));
+                Ok(())
             }
-            fn visit_f64<E>(self, x: f64) -> Result<Property, E> {
+            fn visit_f64<E>(self, x: f64) -> Result<(), E> {
                 let text = Value::from(x).to_string();
-                Ok(Property(text, x.is_finite().then_some(x)))
+                self.0
+                    .row
+                    .push(self.0.name, &text, x.is_finite().then_some(x));
+                Ok(())
             }
-            fn visit_str<E>(self, s: &str) -> Result<Property, E> {
-                Ok(Property(s.to_string(), None))
+            fn visit_str<E>(self, s: &str) -> Result<(), E> {
+                self.0.row.push(self.0.name, s, None);
+                Ok(())
             }
-            fn visit_string<E>(self, s: String) -> Result<Property, E> {
-                Ok(Property(s, None))
+            fn visit_unit<E>(self) -> Result<(), E> {
+                self.0.row.push(self.0.name, "", None);
+                Ok(())
             }
-            fn visit_unit<E>(self) -> Result<Property, E> {
-                Ok(Property(String::new(), None))
+            fn visit_none<E>(self) -> Result<(), E> {
+                self.0.row.push(self.0.name, "", None);
+                Ok(())
             }
-            fn visit_none<E>(self) -> Result<Property, E> {
-                Ok(Property(String::new(), None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Property, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<(), A::Error> {
                 use serde::Deserialize;
                 let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(a))?;
-                Ok(Property(v.to_string(), None))
+                self.0.row.push_display(self.0.name, &v, None);
+                Ok(())
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Property, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<(), A::Error> {
                 use serde::Deserialize;
                 let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
-                Ok(Property(v.to_string(), None))
+                self.0.row.push_display(self.0.name, &v, None);
+                Ok(())
+            }
+        }
+        d.deserialize_any(V(self))
+    }
+}
+
+/// A geometry's `coordinates` as read: an array of numbers (a position) kept as numbers,
+/// anything else as a JSON value (for [`geometry_of`]).
+enum Coordinates {
+    Numbers(Vec<f64>),
+    Other(Value),
+}
+
+impl Coordinates {
+    fn into_value(self) -> Value {
+        match self {
+            Coordinates::Numbers(n) => Value::Array(n.into_iter().map(Value::from).collect()),
+            Coordinates::Other(v) => v,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Coordinates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// One element of an array: a number, or any other value.
+        enum Element {
+            Number(f64),
+            Other(Value),
+        }
+        impl<'de> serde::Deserialize<'de> for Element {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = Value::deserialize(d)?;
+                Ok(match v.as_f64() {
+                    Some(x) if v.is_number() => Element::Number(x),
+                    _ => Element::Other(v),
+                })
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Coordinates;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Coordinates, A::Error> {
+                let mut numbers = Vec::with_capacity(2);
+                while let Some(e) = a.next_element::<Element>()? {
+                    match e {
+                        Element::Number(x) => numbers.push(x),
+                        Element::Other(v) => {
+                            let mut all: Vec<Value> =
+                                numbers.into_iter().map(Value::from).collect();
+                            all.push(v);
+                            while let Some(v) = a.next_element::<Value>()? {
+                                all.push(v);
+                            }
+                            return Ok(Coordinates::Other(Value::Array(all)));
+                        }
+                    }
+                }
+                Ok(Coordinates::Numbers(numbers))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::from(i)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::from(u)))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::from(x)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::from(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Coordinates, E> {
+                Ok(Coordinates::Other(Value::Null))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Coordinates, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Ok(Coordinates::Other(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A feature's `geometry` member, converted as it is read: a Point straight from its
+/// numbers (no JSON tree), anything else through [`geometry_of`] on the same members.
+struct GeometryMember;
+
+impl<'de> serde::de::DeserializeSeed<'de> for GeometryMember {
+    type Value = Result<Option<Geometry<f64>>, String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Result<Option<Geometry<f64>>, String>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut kind: Option<Value> = None;
+                let mut coordinates: Option<Coordinates> = None;
+                let mut others = serde_json::Map::new();
+                while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "type" => kind = Some(a.next_value()?),
+                        "coordinates" => coordinates = Some(a.next_value()?),
+                        _ => {
+                            others.insert(k.into_owned(), a.next_value()?);
+                        }
+                    }
+                }
+                if let (Some(Value::String(t)), Some(Coordinates::Numbers(n))) =
+                    (&kind, &coordinates)
+                {
+                    if t == "Point" && n.len() >= 2 && others.is_empty() {
+                        return Ok(Ok(Some(Geometry::Point(geo::Point::new(n[0], n[1])))));
+                    }
+                }
+                let mut object = serde_json::Map::new();
+                if let Some(t) = kind {
+                    object.insert("type".into(), t);
+                }
+                if let Some(c) = coordinates {
+                    object.insert("coordinates".into(), c.into_value());
+                }
+                object.extend(others);
+                Ok(geometry_of(&Value::Object(object)).map(Some))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Ok(None))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Ok(None))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(geometry_of(&Value::Bool(b)).map(Some))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+                Ok(geometry_of(&Value::from(i)).map(Some))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+                Ok(geometry_of(&Value::from(u)).map(Some))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+                Ok(geometry_of(&Value::from(x)).map(Some))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(geometry_of(&Value::from(s)).map(Some))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::Deserialize;
+                let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(a))?;
+                Ok(geometry_of(&v).map(Some))
             }
         }
         d.deserialize_any(V)
@@ -210,10 +413,16 @@ impl<'de> serde::de::DeserializeSeed<'de> for Properties<'_> {
                 mut a: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut out = Row::empty(Location::Feature(0));
+                // As many values as the last object had (mostly exact: no regrowth, no slack).
+                out.values.reserve_exact(self.0.borrow().recent.len());
+                let mut position = 0;
                 while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let Property(text, number) = a.next_value()?;
-                    let name = self.0.borrow_mut().of(&k);
-                    out.push(name, &text, number);
+                    let name = self.0.borrow_mut().of_at(position, &k);
+                    position += 1;
+                    a.next_value_seed(Property {
+                        row: &mut out,
+                        name,
+                    })?;
                 }
                 Ok(Ok(out))
             }
@@ -274,12 +483,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for FeatureSeed<'_> {
                 let mut seen_properties = false;
                 while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
                     match k.as_ref() {
-                        "geometry" => {
-                            f.geometry = match a.next_value::<Value>()? {
-                                Value::Null => Ok(None),
-                                g => geometry_of(&g).map(Some),
-                            }
-                        }
+                        "geometry" => f.geometry = a.next_value_seed(GeometryMember)?,
                         "properties" => {
                             f.properties = a.next_value_seed(Properties(self.0))?;
                             seen_properties = true;
@@ -333,7 +537,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for FeatureSeed<'_> {
 /// The `features` member: an array of features (streamed, no tree built), or anything else
 /// kept as it is.
 enum Features {
-    List(Vec<Feature>),
+    /// In chunks (one per parallel parse; one for the sequential parse), in file order.
+    List(Vec<Vec<Feature>>),
     Other(Value),
 }
 
@@ -356,7 +561,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_> {
                 while let Some(f) = a.next_element_seed(FeatureSeed(self.0))? {
                     out.push(f);
                 }
-                Ok(Features::List(out))
+                Ok(Features::List(vec![out]))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Features, A::Error> {
                 use serde::Deserialize;
@@ -571,40 +776,37 @@ fn parse_parallel_from(
     let root = RootSeed(&names).deserialize(&mut de).ok()?;
     de.end().ok()?;
     let mut root = root.ok()?;
-    if !matches!(root.features, Some(Features::List(ref l)) if l.is_empty()) {
+    if !matches!(root.features, Some(Features::List(ref l)) if l.iter().all(Vec::is_empty)) {
         return None;
     }
-    // Chunks of whole elements: boundaries at every k-th comma.
+    // Chunks of whole elements, each element parsed where it lies in the text (no copy):
+    // element e runs from the separator before it to the one after it.
     let elements = commas.len() + 1;
     let chunks = (threads * 4).min(elements).max(1);
-    let mut bounds = vec![open + 1];
-    for c in 1..chunks {
-        bounds.push(commas[c * elements / chunks - 1] + 1);
-    }
-    let ends: Vec<usize> = (1..chunks)
-        .map(|c| commas[c * elements / chunks - 1])
-        .chain(std::iter::once(close))
-        .collect();
-    let parsed: Vec<Option<(Vec<Feature>, Names)>> = bounds
-        .par_iter()
-        .zip(&ends)
-        .map(|(&from, &to)| {
-            let body = text[from..to].trim();
-            if body.is_empty() {
-                return None;
-            }
-            let chunk = format!("[{body}]");
+    let span = |e: usize| {
+        let from = if e == 0 { open + 1 } else { commas[e - 1] + 1 };
+        let to = if e + 1 == elements { close } else { commas[e] };
+        &text[from..to]
+    };
+    let parsed: Vec<Option<(Vec<Feature>, Names)>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let (first, end) = (c * elements / chunks, (c + 1) * elements / chunks);
             let names = std::cell::RefCell::new(Names::default());
-            let mut de = serde_json::Deserializer::from_str(&chunk);
-            let features = FeaturesSeed(&names).deserialize(&mut de).ok()?;
-            de.end().ok()?;
-            match features {
-                Features::List(list) => Some((list, names.into_inner())),
-                Features::Other(_) => None,
+            let mut list = Vec::with_capacity(end - first);
+            for e in first..end {
+                let body = span(e);
+                if body.trim().is_empty() {
+                    return None;
+                }
+                let mut de = serde_json::Deserializer::from_str(body);
+                list.push(FeatureSeed(&names).deserialize(&mut de).ok()?);
+                de.end().ok()?;
             }
+            Some((list, names.into_inner()))
         })
         .collect();
-    let mut all = Vec::with_capacity(elements);
+    let mut all = Vec::with_capacity(chunks);
     let mut global = names.into_inner();
     for part in parsed {
         let (mut list, local) = part?;
@@ -616,7 +818,7 @@ fn parse_parallel_from(
                 }
             }
         }
-        all.append(&mut list);
+        all.push(list);
     }
     root.features = Some(Features::List(all));
     Some((Ok(root), std::cell::RefCell::new(global)))
@@ -626,29 +828,38 @@ fn parse_parallel_from(
 /// table (nothing is read from it). A FeatureCollection's features are streamed: no JSON
 /// tree of the whole file is built.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
+    parse_bytes(path, bytes)
+}
+
+/// [`parse`] of bytes it owns (a `Vec<u8>`) or borrows; owned bytes are freed once the
+/// features are parsed, before the rows are made (less peak memory for a large file).
+fn parse_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B) -> Result<Table, ReadError> {
     use serde::de::DeserializeSeed;
-    let text = crate::io::csv_table::decode(path, bytes, crate::plan::Encoding::Utf8)?;
-    if text.trim().is_empty() {
-        return Err(ReadError::file(path, "the file is empty; expected GeoJSON"));
-    }
-    let json_error = |e: serde_json::Error| {
-        ReadError::at(
-            path,
-            format!("line {}, column {}", e.line(), e.column()),
-            None,
-            format!("not valid JSON: {e}"),
-        )
-    };
-    let (root, names) = match parse_parallel(&text) {
-        Some(parsed) => parsed,
-        None => {
-            let names = std::cell::RefCell::new(Names::default());
-            let mut de = serde_json::Deserializer::from_str(&text);
-            let root = RootSeed(&names).deserialize(&mut de).map_err(json_error)?;
-            de.end().map_err(json_error)?;
-            (root, names)
+    let (root, names) = {
+        let text = crate::io::csv_table::decode(path, bytes.as_ref(), crate::plan::Encoding::Utf8)?;
+        if text.trim().is_empty() {
+            return Err(ReadError::file(path, "the file is empty; expected GeoJSON"));
+        }
+        let json_error = |e: serde_json::Error| {
+            ReadError::at(
+                path,
+                format!("line {}, column {}", e.line(), e.column()),
+                None,
+                format!("not valid JSON: {e}"),
+            )
+        };
+        match parse_parallel(&text) {
+            Some(parsed) => parsed,
+            None => {
+                let names = std::cell::RefCell::new(Names::default());
+                let mut de = serde_json::Deserializer::from_str(&text);
+                let root = RootSeed(&names).deserialize(&mut de).map_err(json_error)?;
+                de.end().map_err(json_error)?;
+                (root, names)
+            }
         }
     };
+    drop(bytes);
     let (members, features) = match root {
         Ok(r) => (Value::Object(r.members), r.features),
         Err(v) => (v, None),
@@ -658,7 +869,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let features: Vec<Feature> = match kind.as_str() {
+    let features: Vec<Vec<Feature>> = match kind.as_str() {
         "FeatureCollection" => match features {
             Some(Features::List(list)) => list,
             _ => {
@@ -698,13 +909,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
                 }
                 Some(_) => Err(()),
             };
-            vec![Feature {
+            vec![vec![Feature {
                 geometry: match geometry.filter(|g| !g.is_null()) {
                     None => Ok(None),
                     Some(g) => geometry_of(&g).map(Some),
                 },
                 properties,
-            }]
+            }]]
         }
         other => {
             return Err(ReadError::file(
@@ -713,15 +924,17 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
             ))
         }
     };
-    if features.is_empty() {
+    let count: usize = features.iter().map(Vec::len).sum();
+    if count == 0 {
         return Err(ReadError::file(
             path,
             "the FeatureCollection has no features",
         ));
     }
     let names: std::sync::Arc<[String]> = names.into_inner().names.into();
-    let mut rows = Vec::with_capacity(features.len());
-    for (i, f) in features.into_iter().enumerate() {
+    let mut rows = Vec::with_capacity(count);
+    // Chunk by chunk, each freed once its rows are made (no second copy of the features).
+    for (i, f) in features.into_iter().flat_map(Vec::into_iter).enumerate() {
         let location = Location::Feature(i);
         let geometry = f
             .geometry
@@ -806,6 +1019,10 @@ mod tests {
         else {
             panic!("no features");
         };
+        let (par, seq): (Vec<Feature>, Vec<Feature>) = (
+            par.into_iter().flatten().collect(),
+            seq.into_iter().flatten().collect(),
+        );
         let names_s = names.into_inner().names;
         assert_eq!(par.len(), 2000);
         assert_eq!(par.len(), seq.len());

@@ -16,6 +16,7 @@
 //! fonts). Never empty boxes: a font is only used for Chinese after checking it has the
 //! glyphs.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use ab_glyph::{Font, FontArc, PxScale, ScaleFont};
@@ -1268,17 +1269,26 @@ fn io_err(e: impl std::fmt::Display) -> std::io::Error {
 /// Encodes `map` as PNG bytes.
 pub fn encode_png(map: &Map, font: Option<&MapFont>) -> std::io::Result<(Vec<u8>, Placement)> {
     let (buf, placement) = render_rgb(map, font).map_err(io_err)?;
+    Ok((rgb_png(&buf)?, placement))
+}
+
+/// PNG bytes of a `WIDTH` × `HEIGHT` RGB buffer.
+fn rgb_png(buf: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, WIDTH, HEIGHT);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header().map_err(io_err)?;
-        writer.write_image_data(&buf).map_err(io_err)?;
+        writer.write_image_data(buf).map_err(io_err)?;
         writer.finish().map_err(io_err)?;
     }
-    Ok((bytes, placement))
+    Ok(bytes)
 }
+
+/// Above this many cells a map's SVG has its cell layer as an embedded image
+/// ([`render_svg`]).
+pub const SVG_VECTOR_CELLS_MAX: usize = 50_000;
 
 /// The SVG font-family list: the font found, then common CJK fonts, then sans-serif.
 const SVG_FONTS: &str =
@@ -1286,13 +1296,40 @@ const SVG_FONTS: &str =
 
 /// Renders `map` as SVG: the shapes by plotters, the text as `<text>` elements on their
 /// baselines (the viewer draws them with its fonts).
+///
+/// A map of more than [`SVG_VECTOR_CELLS_MAX`] cells has its cell layer (with the white
+/// background under it) drawn as one embedded PNG image, everything above it (streets,
+/// boundaries, facilities, legend, text) still vector: at a million cells the SVG stays a
+/// few hundred kB instead of ~80 MB of circles no editor opens.
 pub fn render_svg(map: &Map, font: Option<&MapFont>) -> Result<String, String> {
     // Lay out as with a CJK font: SVG viewers have their own.
     let (shapes, texts, _) = layout(map, font.filter(|f| f.cjk));
     let mut out = format!(
         "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
-    svg_shapes(&mut out, &shapes);
+    // The cells are the first layer, one shape each after the background.
+    let rastered = match map.layers.first() {
+        Some(Layer::Cells { cells, .. }) if cells.len() > SVG_VECTOR_CELLS_MAX => {
+            (1 + cells.len()).min(shapes.len())
+        }
+        _ => 0,
+    };
+    if rastered > 0 {
+        use base64::Engine;
+        let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+        {
+            let mut db = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT));
+            draw_shapes(&mut db, &shapes[..rastered])?;
+            db.present().map_err(|e| e.to_string())?;
+        }
+        let png = rgb_png(&buf).map_err(|e| e.to_string())?;
+        let _ = writeln!(
+            out,
+            "<image x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" href=\"data:image/png;base64,{}\"/>",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        );
+    }
+    svg_shapes(&mut out, &shapes[rastered..]);
     for t in &texts {
         let anchor = match t.anchor {
             Anchor::Left => "start",

@@ -165,6 +165,19 @@ impl Row {
     fn push(&mut self, name: u32, text: &str, number: Option<f64>) {
         let start = self.text.len() as u32;
         self.text.push_str(text);
+        self.value_from(name, start, number);
+    }
+
+    /// [`Row::push`] of a value's `Display` text, written straight into the row's buffer.
+    fn push_display(&mut self, name: u32, value: &dyn fmt::Display, number: Option<f64>) {
+        use std::fmt::Write;
+        let start = self.text.len() as u32;
+        let _ = write!(self.text, "{value}");
+        self.value_from(name, start, number);
+    }
+
+    /// Records the text from `start` to the buffer's end as the value of `name`.
+    fn value_from(&mut self, name: u32, start: u32, number: Option<f64>) {
         let v = Value {
             name,
             start,

@@ -383,6 +383,15 @@ pub fn write_feature_collection(
     })
 }
 
+/// [`write_feature_collection`] of features already in memory, formatted in parallel
+/// chunks: the same bytes, whatever the number of threads.
+pub fn write_feature_list(path: &Path, features: &[(JsonGeometry, Record)]) -> std::io::Result<()> {
+    write_features_parallel(path, features.len(), |i, out| {
+        let (geometry, record) = &features[i];
+        write_feature(out, |o| o.extend_from_slice(geometry.0.as_bytes()), record);
+    })
+}
+
 /// Features per chunk formatted by one thread in [`write_features_parallel`].
 const CHUNK: usize = 8192;
 

@@ -344,20 +344,22 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
         }
         (point_json(lon_lat), r)
     };
-    for (i, c) in a.study.cells.iter().enumerate() {
+    // Cells and detours (up to one feature per cell): made in parallel, in order.
+    use rayon::prelude::*;
+    features.par_extend(a.study.cells.par_iter().enumerate().filter_map(|(i, c)| {
         let issue = match (ctx.cell_snaps[i].is_some(), ctx.cell_near_island[i]) {
             (false, _) => "not_snapped",
             (true, true) => "moved_off_island",
-            _ => continue,
+            _ => return None,
         };
-        features.push(point(
+        Some(point(
             issue,
             "cell",
             &c.id,
             c.location.lon_lat,
             Some(c.counts.residents),
-        ));
-    }
+        ))
+    }));
     for (j, f) in a.study.facilities.iter().enumerate() {
         let issue = match (ctx.facility_snaps[j].is_some(), ctx.facility_near_island[j]) {
             (false, _) => "not_snapped",
@@ -366,9 +368,9 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
         };
         features.push(point(issue, "facility", &f.id, f.location.lon_lat, None));
     }
-    for d in &a.detours {
+    features.par_extend(a.detours.par_iter().map(|d| {
         let c = &a.study.cells[d.cell];
-        features.push((
+        (
             point_json(c.location.lon_lat),
             vec![
                 ("issue".into(), text("detour")),
@@ -382,8 +384,8 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
                     Field::Num(d.network_m / d.straight_line_m, 2),
                 ),
             ],
-        ));
-    }
+        )
+    }));
     for way in a
         .network_stats
         .map_or(&[][..], |s| &s.ways_with_missing_nodes[..])
@@ -400,7 +402,7 @@ fn write_network_issues(path: &Path, a: &Analysis) -> std::io::Result<()> {
             ],
         ));
     }
-    write_feature_collection(path, features.into_iter())
+    crate::io::output::write_feature_list(path, &features)
 }
 
 /// The proposal's files; returns the indicator tables after the proposal.

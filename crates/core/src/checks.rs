@@ -32,7 +32,7 @@
 //!   [`MAX_GRID_CELLS`] grid cells are refused before anything is allocated, with a size
 //!   that fits.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use geo::{Area as _, BooleanOps, BoundingRect, Coord, Geometry, MapCoords, MultiPolygon, Rect};
@@ -420,9 +420,10 @@ pub fn check_inputs(
 
     // Outliers.
     if let Some(centre) = inputs.centre() {
+        use rayon::prelude::*;
         let dist: Vec<f64> = inputs
             .population
-            .iter()
+            .par_iter()
             .map(|r| {
                 record_centre(&r.geometry)
                     .map_or(f64::INFINITY, |c| haversine_m(centre, (c.x, c.y)))
@@ -727,21 +728,43 @@ fn check_coordinates(
     inputs: &Inputs,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), CheckError> {
-    let mut at: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-    let mut points = 0usize;
-    for (i, r) in inputs.population.iter().enumerate() {
-        if let Geometry::Point(p) = &r.geometry {
-            points += 1;
-            at.entry(((p.x() * 1e6).round() as i64, (p.y() * 1e6).round() as i64))
-                .or_default()
-                .push(i);
-        }
-    }
+    // Points by coordinate (rounded to 1e-6°), sorted so that equal ones are adjacent (in
+    // file order): a million points sort in parallel faster than a hash map of lists.
+    use rayon::prelude::*;
+    let mut keyed: Vec<((i64, i64), usize)> = inputs
+        .population
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, r)| match &r.geometry {
+            Geometry::Point(p) => Some((
+                ((p.x() * 1e6).round() as i64, (p.y() * 1e6).round() as i64),
+                i,
+            )),
+            _ => None,
+        })
+        .collect();
+    let points = keyed.len();
     if points < 2 {
         return Ok(());
     }
+    keyed.par_sort_unstable();
+    // Runs of equal coordinates: (coordinate, the records there in file order).
+    let mut at: Vec<(&(i64, i64), Vec<usize>)> = Vec::new();
+    let mut distinct = 0usize;
+    let mut k = 0;
+    while k < keyed.len() {
+        let run = keyed[k..].partition_point(|(c, _)| *c == keyed[k].0);
+        distinct += 1;
+        if run >= 3 {
+            at.push((
+                &keyed[k].0,
+                keyed[k..k + run].iter().map(|&(_, i)| i).collect(),
+            ));
+        }
+        k += run;
+    }
     let path = plan.population.layer.path.display().to_string();
-    if at.len() == 1 && points == inputs.population.len() {
+    if distinct == 1 && points == inputs.population.len() {
         let p = &inputs.population[0];
         let c = record_centre(&p.geometry).unwrap_or_default();
         return Err(CheckError::Input {
@@ -755,6 +778,7 @@ fn check_coordinates(
     }
     let mut heaps: Vec<(&(i64, i64), &Vec<usize>)> = at
         .iter()
+        .map(|(c, v)| (*c, v))
         .filter(|(_, v)| {
             v.len() >= DUPLICATE_MIN_POINTS
                 || (v.len() >= 3 && v.len() as f64 >= DUPLICATE_MIN_SHARE * points as f64)
