@@ -155,10 +155,11 @@ impl Cover {
             .map(|i| problem.weights[i] > 0.0 && problem.existing_m[i] > r)
             .collect();
         let mut constant = problem.covered_by_existing();
-        for (j, pairs) in problem.pairs.iter().enumerate() {
-            if fixed[j] == Some(true) {
-                for &(i, d) in pairs {
-                    if d <= r && keep[i as usize] {
+        // Every pair lies within the reach (checked by `Problem::new`): membership alone.
+        for (j, f) in fixed.iter().enumerate() {
+            if *f == Some(true) {
+                for &i in problem.pairs.demand(j) {
+                    if keep[i as usize] {
                         keep[i as usize] = false;
                         constant += problem.weights[i as usize];
                     }
@@ -167,8 +168,8 @@ impl Cover {
         }
         let visit = |j: usize, f: &mut dyn FnMut(u32)| {
             if fixed[j].is_none() {
-                for &(i, d) in &problem.pairs[j] {
-                    if d <= r && keep[i as usize] {
+                for &i in problem.pairs.demand(j) {
+                    if keep[i as usize] {
                         f(i);
                     }
                 }
@@ -1225,7 +1226,7 @@ mod tests {
             })
             .collect();
         // Two copies of every fifth point's position: identical columns to merge.
-        let pairs = sites
+        let pairs: Vec<Vec<(u32, f64)>> = sites
             .iter()
             .map(|&s| {
                 (0..n)
@@ -1271,10 +1272,7 @@ mod tests {
         let coverable: f64 = (0..pb.weights.len())
             .filter(|&i| {
                 pb.existing_m[i] > pb.reach_m
-                    && pb
-                        .pairs
-                        .iter()
-                        .any(|v| v.iter().any(|&(k, _)| k as usize == i))
+                    && (0..pb.candidates()).any(|j| pb.pairs.demand(j).contains(&(i as u32)))
             })
             .map(|i| pb.weights[i])
             .sum();
