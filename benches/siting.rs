@@ -6,7 +6,8 @@
 //! `mclp1m`, `lscp20k`). `SITING_TIME_LIMIT_S` caps each solve (default 600 s).
 //!
 //! Peak RSS is `VmHWM` during the solve (reset before it; the instance in memory counts,
-//! building it does not: that peak is printed on its own for `mclp1m`).
+//! building it does not: that peak is printed on its own for `mclp1m`). The coverage pairs
+//! are built a chunk of candidates at a time into compact `Pairs` (8 bytes a pair).
 //!
 //! The issue's shape: demand cells in Gaussian clusters plus a uniform background over a
 //! 5 × 11 km box, integer weights totalling about 330,000 people, candidates uniformly
@@ -21,7 +22,7 @@ use rss::peak_rss_mib;
 use std::time::Instant;
 
 use lifecircle::coverage::catchments_straight_line;
-use lifecircle::siting::{solve_within, Model, Problem, SideConstraints};
+use lifecircle::siting::{solve_within, Model, Pairs, Problem, SideConstraints};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -81,18 +82,9 @@ fn issue_instance(cells: usize, sites: usize, seed: u64) -> (Problem, usize) {
         }
     }
     drop(near);
-    let catchments = catchments_straight_line(&points, &candidates, reach);
+    let per_candidate = pairs_in_chunks(&points, &candidates, reach);
     drop(points);
-    let pairs: usize = catchments.pairs();
-    let per_candidate: Vec<Vec<(u32, f64)>> = catchments
-        .per_source
-        .into_iter()
-        .map(|v| {
-            v.into_iter()
-                .map(|(i, d)| (i, f64::from(d).min(reach)))
-                .collect()
-        })
-        .collect();
+    let pairs = per_candidate.len();
     let problem = Problem::new(
         weights,
         existing_m,
@@ -102,6 +94,20 @@ fn issue_instance(cells: usize, sites: usize, seed: u64) -> (Problem, usize) {
     )
     .expect("a well-formed instance");
     (problem, pairs)
+}
+
+/// The coverage pairs of `candidates`, measured a chunk of 250 candidates at a time and
+/// appended to compact [`Pairs`] (8 bytes a pair), so that the catchments of all the
+/// candidates never exist at once (at 1M × 2k they alone would take 0.8 GB).
+fn pairs_in_chunks(points: &[[f64; 2]], candidates: &[[f64; 2]], reach: f64) -> Pairs {
+    let mut pairs = Pairs::new();
+    for chunk in candidates.chunks(250) {
+        let catchments = catchments_straight_line(points, chunk, reach);
+        for v in catchments.per_source {
+            pairs.push(v.into_iter().map(|(i, d)| (i, f64::from(d).min(reach))));
+        }
+    }
+    pairs
 }
 
 /// The earlier benchmark's city: 100,000 cells around 30 centres in a 20 km square, 2,000
@@ -126,16 +132,12 @@ fn old_instance() -> (Problem, usize) {
     let sites: Vec<[f64; 2]> = (0..2_000)
         .map(|_| [rng.gen_range(0.0..side_m), rng.gen_range(0.0..side_m)])
         .collect();
-    let catchments = catchments_straight_line(&cells, &sites, 1000.0);
-    let pairs = catchments.pairs();
+    let per_candidate = pairs_in_chunks(&cells, &sites, 1000.0);
+    let pairs = per_candidate.len();
     let problem = Problem::new(
         weights,
         vec![f64::INFINITY; cells.len()],
-        catchments
-            .per_source
-            .iter()
-            .map(|v| v.iter().map(|&(i, d)| (i, f64::from(d))).collect())
-            .collect(),
+        per_candidate,
         1000.0,
         SideConstraints::none(2_000),
     )

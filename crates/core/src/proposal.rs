@@ -569,7 +569,7 @@ fn priority_order(problem: &Problem, open: &[usize], model: Model) -> Vec<usize>
                 }
                 None => {
                     let (mut cover, mut saved) = (0.0, 0.0);
-                    for &(i, d) in &problem.pairs[j] {
+                    for (i, d) in problem.pairs_of(j) {
                         let (w, b) = (problem.weights[i as usize], best_m[i as usize]);
                         if d < b {
                             if d <= reach && b > reach {
@@ -601,7 +601,7 @@ fn priority_order(problem: &Problem, open: &[usize], model: Model) -> Vec<usize>
             }
         }
         let j = left.remove(pick);
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             if d < best_m[i as usize] {
                 best_m[i as usize] = d;
             }
@@ -624,7 +624,7 @@ fn before_after(
     let before = &problem.existing_m;
     let mut after = before.clone();
     for &j in &solution.open {
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             after[i as usize] = after[i as usize].min(d);
         }
     }

@@ -130,7 +130,7 @@ pub fn allocate(problem: &Problem, open: &[usize], goal: Goal) -> Allocation {
     let mut demands: Vec<usize> = Vec::new();
     let mut arcs: Vec<(usize, usize, f64)> = Vec::new();
     for (pos, &j) in open.iter().enumerate() {
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             let i = i as usize;
             if problem.weights[i] <= 0.0 {
                 continue;
@@ -258,10 +258,10 @@ pub fn check(
         let j = *open
             .get(pos)
             .ok_or_else(|| format!("flow to site position {pos} of {}", open.len()))?;
-        let d = problem.pairs[j]
-            .iter()
-            .find(|&&(k, _)| k == i)
-            .map(|&(_, d)| d)
+        let d = problem
+            .pairs_of(j)
+            .find(|&(k, _)| k == i)
+            .map(|(_, d)| d)
             .ok_or_else(|| format!("candidate {j} does not reach demand point {i}"))?;
         let c = unit_cost(problem, goal, i as usize, d)
             .ok_or_else(|| format!("candidate {j} does not improve demand point {i}"))?;
@@ -316,13 +316,11 @@ struct Fill<'a> {
 
 impl<'a> Fill<'a> {
     fn new(problem: &'a Problem, goal: Goal) -> Fill<'a> {
-        let ranked = problem
-            .pairs
-            .iter()
-            .map(|pairs| {
-                let mut r: Vec<(u32, f64)> = pairs
-                    .iter()
-                    .filter_map(|&(i, d)| unit_cost(problem, goal, i as usize, d).map(|c| (i, -c)))
+        let ranked = (0..problem.candidates())
+            .map(|j| {
+                let mut r: Vec<(u32, f64)> = problem
+                    .pairs_of(j)
+                    .filter_map(|(i, d)| unit_cost(problem, goal, i as usize, d).map(|c| (i, -c)))
                     .collect();
                 r.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 r
@@ -427,10 +425,10 @@ fn cover_potential(problem: &Problem) -> Vec<f64> {
             if problem.excluded[j] {
                 return 0.0;
             }
-            let reach: f64 = problem.pairs[j]
-                .iter()
-                .filter(|&&(i, d)| unit_cost(problem, Goal::Cover, i as usize, d).is_some())
-                .map(|&(i, _)| problem.weights[i as usize])
+            let reach: f64 = problem
+                .pairs_of(j)
+                .filter(|&(i, d)| unit_cost(problem, Goal::Cover, i as usize, d).is_some())
+                .map(|(i, _)| problem.weights[i as usize])
                 .sum();
             reach.min(capacity(problem, j))
         })
@@ -556,7 +554,7 @@ mod tests {
         Problem {
             weights: vec![30.0, 50.0, 40.0],
             existing_m: vec![f64::INFINITY; 3],
-            pairs: vec![vec![(0, 100.0), (1, 400.0)], vec![(1, 200.0), (2, 300.0)]],
+            pairs: vec![vec![(0, 100.0), (1, 400.0)], vec![(1, 200.0), (2, 300.0)]].into(),
             reach_m: 1000.0,
             groups: vec![None, None],
             min_per_group: vec![],

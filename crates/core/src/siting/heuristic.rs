@@ -37,7 +37,7 @@ fn state(problem: &Problem, open: &[usize]) -> State {
         best2: vec![f64::INFINITY; n],
     };
     for &j in open {
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             let i = i as usize;
             if d < s.best1[i] {
                 s.best2[i] = s.best1[i];
@@ -62,9 +62,9 @@ fn total(problem: &Problem, model: Model, best: &[f64]) -> f64 {
 
 /// Gain of adding candidate `k` when each demand point's current distance is `current(i)`.
 fn gain(problem: &Problem, model: Model, k: usize, current: impl Fn(usize) -> f64) -> f64 {
-    problem.pairs[k]
-        .iter()
-        .map(|&(i, d)| {
+    problem
+        .pairs_of(k)
+        .map(|(i, d)| {
             let (w, c) = (problem.weights[i as usize], current(i as usize));
             if d < c {
                 score(model, problem.reach_m, w, d) - score(model, problem.reach_m, w, c)
@@ -107,7 +107,7 @@ impl Marginal for Nearest<'_> {
         gain(self.problem, self.model, k, |i| self.best[i])
     }
     fn add(&mut self, k: usize) {
-        for &(i, d) in &self.problem.pairs[k] {
+        for (i, d) in self.problem.pairs_of(k) {
             let i = i as usize;
             self.best[i] = self.best[i].min(d);
         }

@@ -114,13 +114,12 @@ fn pmedian_eval(
             g[i] -= 1.0;
         }
     }
-    let rho: Vec<f64> = problem
-        .pairs
-        .par_iter()
-        .map(|pairs| {
-            pairs
-                .iter()
-                .map(|&(i, d)| (w[i as usize] * d - u[i as usize]).min(0.0))
+    let rho: Vec<f64> = (0..problem.candidates())
+        .into_par_iter()
+        .map(|j| {
+            problem
+                .pairs_of(j)
+                .map(|(i, d)| (w[i as usize] * d - u[i as usize]).min(0.0))
                 .sum()
         })
         .collect();
@@ -128,7 +127,7 @@ fn pmedian_eval(
     let y = select(problem, &neg, p, fixed)?;
     for &j in &y {
         bound += rho[j];
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             if w[i as usize] * d - u[i as usize] < 0.0 {
                 g[i as usize] -= 1.0;
             }
@@ -157,21 +156,20 @@ fn mclp_eval(
             s[i] -= 1.0;
         }
     }
-    let c: Vec<f64> = problem
-        .pairs
-        .par_iter()
-        .map(|pairs| {
-            pairs
-                .iter()
-                .filter(|&&(i, d)| d <= r && problem.existing_m[i as usize] > r)
-                .map(|&(i, _)| lambda[i as usize])
+    let c: Vec<f64> = (0..problem.candidates())
+        .into_par_iter()
+        .map(|j| {
+            problem
+                .pairs_of(j)
+                .filter(|&(i, d)| d <= r && problem.existing_m[i as usize] > r)
+                .map(|(i, _)| lambda[i as usize])
                 .sum()
         })
         .collect();
     let y = select(problem, &c, p, fixed)?;
     for &j in &y {
         bound += c[j];
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             if d <= r && problem.existing_m[i as usize] > r {
                 s[i as usize] += 1.0;
             }
@@ -265,8 +263,8 @@ fn initial(problem: &Problem, model: Model) -> Relaxation {
     let mult = match model {
         Model::PMedian { .. } => {
             let mut nearest = pmedian_base(problem);
-            for pairs in &problem.pairs {
-                for &(i, d) in pairs {
+            for j in 0..problem.candidates() {
+                for (i, d) in problem.pairs_of(j) {
                     nearest[i as usize] = nearest[i as usize].min(d);
                 }
             }
@@ -284,7 +282,7 @@ fn initial(problem: &Problem, model: Model) -> Relaxation {
 fn integral(problem: &Problem) -> bool {
     let int = |x: f64| !x.is_finite() || x.fract() == 0.0;
     problem.weights.iter().all(|&w| int(w))
-        && problem.pairs.iter().flatten().all(|&(_, d)| int(d))
+        && (0..problem.candidates()).all(|j| problem.pairs_of(j).all(|(_, d)| int(d)))
         && problem.existing_m.iter().all(|&d| int(d))
         && int(problem.reach_m)
 }

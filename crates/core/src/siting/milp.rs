@@ -70,10 +70,10 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
                 _ => None,
             };
             for j in 0..problem.candidates() {
-                let mut f: Vec<(Row, f64)> = problem.pairs[j]
-                    .iter()
-                    .filter(|&&(_, d)| d <= r)
-                    .filter_map(|&(i, _)| rows[i as usize].map(|row| (row, -1.0)))
+                let mut f: Vec<(Row, f64)> = problem
+                    .pairs_of(j)
+                    .filter(|&(_, d)| d <= r)
+                    .filter_map(|(i, _)| rows[i as usize].map(|row| (row, -1.0)))
                     .collect();
                 f.extend(card.map(|c| (c, 1.0)));
                 f.extend(problem.groups[j].map(|g| (groups[g], 1.0)));
@@ -96,10 +96,8 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
         Model::PMedian { .. } => {
             // Σ_j x_ij + x_i0 = 1; x_ij − y_j ≤ 0; x_i0 is the existing facility or the cap.
             let assign: Vec<Row> = (0..n).map(|_| pb.add_row(1.0..=1.0)).collect();
-            let links: Vec<Vec<Row>> = problem
-                .pairs
-                .iter()
-                .map(|pairs| pairs.iter().map(|_| pb.add_row(..=0.0)).collect())
+            let links: Vec<Vec<Row>> = (0..problem.candidates())
+                .map(|j| problem.pairs_of(j).map(|_| pb.add_row(..=0.0)).collect())
                 .collect();
             for (j, link) in links.iter().enumerate() {
                 let mut f: Vec<(Row, f64)> = link.iter().map(|&l| (l, -1.0)).collect();
@@ -107,8 +105,8 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
                 f.extend(problem.groups[j].map(|g| (groups[g], 1.0)));
                 pb.add_integer_column(0.0, site_bounds(problem, j), f);
             }
-            for (j, pairs) in problem.pairs.iter().enumerate() {
-                for (k, &(i, d)) in pairs.iter().enumerate() {
+            for j in 0..problem.candidates() {
+                for (k, (i, d)) in problem.pairs_of(j).enumerate() {
                     let w = problem.weights[i as usize];
                     pb.add_column(
                         w * d,
@@ -230,13 +228,11 @@ fn solve_capacitated(problem: &Problem, model: Model) -> Result<Solution, Siting
         }
         _ => None,
     };
-    let links: Vec<Vec<Option<Row>>> = problem
-        .pairs
-        .iter()
-        .map(|pairs| {
-            pairs
-                .iter()
-                .map(|&(i, d)| usable(i as usize, d).then(|| pb.add_row(..=0.0)))
+    let links: Vec<Vec<Option<Row>>> = (0..problem.candidates())
+        .map(|j| {
+            problem
+                .pairs_of(j)
+                .map(|(i, d)| usable(i as usize, d).then(|| pb.add_row(..=0.0)))
                 .collect()
         })
         .collect();
@@ -257,8 +253,8 @@ fn solve_capacitated(problem: &Problem, model: Model) -> Result<Solution, Siting
         };
         pb.add_integer_column(cost, site_bounds(problem, j), f);
     }
-    for (j, pairs) in problem.pairs.iter().enumerate() {
-        for (k, &(i, d)) in pairs.iter().enumerate() {
+    for j in 0..problem.candidates() {
+        for (k, (i, d)) in problem.pairs_of(j).enumerate() {
             let Some(link) = links[j][k] else { continue };
             let w = problem.weights[i as usize];
             let cost = match model {

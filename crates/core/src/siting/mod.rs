@@ -78,8 +78,9 @@ pub struct Problem {
     /// Distance from each demand point to the nearest existing facility, m (`INFINITY`
     /// when none lies within reach).
     pub existing_m: Vec<f64>,
-    /// Per candidate: (demand point, distance m) for every demand point within `reach_m`.
-    pub pairs: Vec<Vec<(u32, f64)>>,
+    /// Per candidate: the demand points within `reach_m` and their distances (compressed
+    /// columns, 8 bytes a pair; read them with [`Problem::pairs_of`]).
+    pub pairs: Pairs,
     /// Coverage radius (MCLP, LSCP) and distance cap (p-median), m.
     pub reach_m: f64,
     /// Per candidate, its group (sub-district), if any.
@@ -96,6 +97,183 @@ pub struct Problem {
     /// `INFINITY`: no limit there); `None`: uncapacitated.
     pub capacities: Option<Vec<f64>>,
 }
+
+/// The coverage pairs of an instance in compressed sparse column form: per candidate, the
+/// demand points within reach (`u32` indices) and their distances (metres), stored end to
+/// end in flat vectors with one offset per candidate.
+///
+/// Why: at 1,000,000 cells × 2,000 candidates there are about 10⁸ pairs; as
+/// `Vec<Vec<(u32, f64)>>` they take 16 bytes each (1.6 GB), here 8 (0.8 GB), and a
+/// candidate at a time can be appended ([`Pairs::push`]), so no nested copy of the whole
+/// matrix need exist. The covering models read only the demand indices
+/// ([`Pairs::demand`]); p-median and the capacitated variants read the distances too
+/// ([`Pairs::column`]).
+///
+/// Distances are exact as given: they are kept as `f32` while every one of them is exactly
+/// an `f32` (as catchments measure them, with a reach such as 1000 m that is one), and as
+/// `f64` from the first that is not (12 bytes a pair then), so no objective ever depends
+/// on how they are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairs {
+    /// Per candidate, the offset of its first pair (candidates + 1 entries, the last the
+    /// number of pairs).
+    start: Vec<usize>,
+    /// Demand point of each pair.
+    demand: Vec<u32>,
+    /// Distance of each pair, m.
+    dist_m: Distances,
+}
+
+/// The distances of [`Pairs`], m: `f32` while each is exactly an `f32`, else `f64`.
+#[derive(Debug, Clone, PartialEq)]
+enum Distances {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Default for Pairs {
+    fn default() -> Pairs {
+        Pairs::new()
+    }
+}
+
+impl Pairs {
+    /// No candidates yet.
+    pub fn new() -> Pairs {
+        Pairs::with_capacity(0, 0)
+    }
+
+    /// No candidates yet, with room for `candidates` candidates and `pairs` pairs (which
+    /// saves the copies of growing when the number of pairs is known beforehand).
+    pub fn with_capacity(candidates: usize, pairs: usize) -> Pairs {
+        let mut start = Vec::with_capacity(candidates + 1);
+        start.push(0);
+        Pairs {
+            start,
+            demand: Vec::with_capacity(pairs),
+            dist_m: Distances::F32(Vec::with_capacity(pairs)),
+        }
+    }
+
+    /// Appends the next candidate: its (demand point, distance m) pairs. Nothing is checked
+    /// here; [`Problem::new`] checks indices and distances.
+    pub fn push(&mut self, pairs: impl IntoIterator<Item = (u32, f64)>) {
+        for (i, d) in pairs {
+            self.demand.push(i);
+            match &mut self.dist_m {
+                Distances::F32(v) => {
+                    let f = d as f32;
+                    if f64::from(f) == d {
+                        v.push(f);
+                    } else {
+                        // Not exactly an f32: from here on, f64 for all.
+                        let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                        wide.extend(v.iter().map(|&x| f64::from(x)));
+                        wide.push(d);
+                        self.dist_m = Distances::F64(wide);
+                    }
+                }
+                Distances::F64(v) => v.push(d),
+            }
+        }
+        self.start.push(self.demand.len());
+    }
+
+    /// Number of candidates.
+    pub fn candidates(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// Number of pairs, all candidates together.
+    pub fn len(&self) -> usize {
+        self.demand.len()
+    }
+
+    /// Whether there are no pairs at all.
+    pub fn is_empty(&self) -> bool {
+        self.demand.is_empty()
+    }
+
+    /// The demand points candidate `j` reaches, in the order given.
+    pub fn demand(&self, j: usize) -> &[u32] {
+        &self.demand[self.start[j]..self.start[j + 1]]
+    }
+
+    /// Candidate `j`'s pairs: (demand point, distance m), exactly as given.
+    pub fn column(&self, j: usize) -> Column<'_> {
+        let range = self.start[j]..self.start[j + 1];
+        Column {
+            demand: &self.demand[range.clone()],
+            dist_m: match &self.dist_m {
+                Distances::F32(v) => Dist::F32(&v[range]),
+                Distances::F64(v) => Dist::F64(&v[range]),
+            },
+            next: 0,
+        }
+    }
+
+    /// Whether the distances are stored as `f32` (8 bytes a pair) rather than `f64` (12).
+    pub fn compact(&self) -> bool {
+        matches!(self.dist_m, Distances::F32(_))
+    }
+
+    /// Bytes the pairs take (their vectors' lengths, not capacities).
+    pub fn bytes(&self) -> usize {
+        let dist = match &self.dist_m {
+            Distances::F32(v) => std::mem::size_of_val(&v[..]),
+            Distances::F64(v) => std::mem::size_of_val(&v[..]),
+        };
+        std::mem::size_of_val(&self.start[..]) + std::mem::size_of_val(&self.demand[..]) + dist
+    }
+}
+
+impl From<Vec<Vec<(u32, f64)>>> for Pairs {
+    /// One candidate per inner vector.
+    fn from(nested: Vec<Vec<(u32, f64)>>) -> Pairs {
+        let mut pairs = Pairs::with_capacity(nested.len(), nested.iter().map(Vec::len).sum());
+        for column in nested {
+            pairs.push(column);
+        }
+        pairs
+    }
+}
+
+/// The distances of one candidate's pairs, m.
+#[derive(Debug, Clone, Copy)]
+enum Dist<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// One candidate's pairs, (demand point, distance m), from [`Pairs::column`].
+#[derive(Debug, Clone)]
+pub struct Column<'a> {
+    demand: &'a [u32],
+    dist_m: Dist<'a>,
+    next: usize,
+}
+
+impl Iterator for Column<'_> {
+    type Item = (u32, f64);
+
+    fn next(&mut self) -> Option<(u32, f64)> {
+        let k = self.next;
+        let &i = self.demand.get(k)?;
+        self.next += 1;
+        let d = match self.dist_m {
+            Dist::F32(v) => f64::from(v[k]),
+            Dist::F64(v) => v[k],
+        };
+        Some((i, d))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.demand.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Column<'_> {}
 
 /// The side constraints of a [`Problem`], per candidate and per group: the input to
 /// [`Problem::new`] beside the demand and the distances.
@@ -155,7 +333,8 @@ impl Problem {
     /// Checks and builds an instance: `weights` (demand weight per demand point, ≥ 0),
     /// `existing_m` (per demand point, metres to the nearest existing facility, ≥ 0, or
     /// `INFINITY` when none lies within reach), `pairs` (per candidate: (demand point,
-    /// metres) for the demand points within reach), `reach_m` (coverage radius and
+    /// metres) for the demand points within reach: a [`Pairs`], or one vector per
+    /// candidate), `reach_m` (coverage radius and
     /// p-median distance cap, m, > 0; `INFINITY` for an uncapped p-median) and the side
     /// constraints.
     ///
@@ -169,10 +348,11 @@ impl Problem {
     pub fn new(
         weights: Vec<f64>,
         existing_m: Vec<f64>,
-        pairs: Vec<Vec<(u32, f64)>>,
+        pairs: impl Into<Pairs>,
         reach_m: f64,
         side: SideConstraints,
     ) -> Result<Problem, SitingError> {
+        let pairs = pairs.into();
         let SideConstraints {
             groups,
             min_per_group,
@@ -200,7 +380,7 @@ impl Problem {
     /// The checks of [`Problem::new`]: the first fault found, described.
     fn validate(&self) -> Result<(), String> {
         let n = self.weights.len();
-        let m = self.pairs.len();
+        let m = self.pairs.candidates();
         if self.existing_m.len() != n {
             return Err(format!(
                 "existing_m has {} demand points but weights has {n}",
@@ -254,8 +434,8 @@ impl Problem {
                 self.reach_m
             ));
         }
-        for (j, pairs) in self.pairs.iter().enumerate() {
-            for &(i, d) in pairs {
+        for j in 0..m {
+            for (i, d) in self.pairs.column(j) {
                 if i as usize >= n {
                     return Err(format!(
                         "candidate {j} reaches demand point {i}, but there are {n} demand points"
@@ -321,7 +501,12 @@ impl Problem {
 
     /// Number of candidates.
     pub fn candidates(&self) -> usize {
-        self.pairs.len()
+        self.pairs.candidates()
+    }
+
+    /// Candidate `j`'s pairs: (demand point, distance m), as given ([`Pairs::column`]).
+    pub fn pairs_of(&self, j: usize) -> Column<'_> {
+        self.pairs.column(j)
     }
 
     /// Number of groups.
@@ -408,14 +593,13 @@ impl Problem {
     /// Weight no candidate and no existing facility can cover (outside every reach).
     pub fn uncoverable_weight(&self) -> f64 {
         let mut reachable = vec![false; self.weights.len()];
-        for (j, pairs) in self.pairs.iter().enumerate() {
+        for j in 0..self.candidates() {
             if self.excluded[j] {
                 continue;
             }
-            for &(i, d) in pairs {
-                if d <= self.reach_m {
-                    reachable[i as usize] = true;
-                }
+            // Every pair lies within the reach (checked by `Problem::new`).
+            for &i in self.pairs.demand(j) {
+                reachable[i as usize] = true;
             }
         }
         self.weights
@@ -447,7 +631,7 @@ pub fn evaluate(problem: &Problem, open: &[usize]) -> Evaluation {
     }
     let mut best = problem.existing_m.clone();
     for &j in open {
-        for &(i, d) in &problem.pairs[j] {
+        for (i, d) in problem.pairs_of(j) {
             if d < best[i as usize] {
                 best[i as usize] = d;
             }
@@ -614,9 +798,24 @@ pub(crate) fn finish(
 mod tests {
     use super::*;
 
+    /// The inputs of [`Problem::new`] as plain vectors (pairs nested per candidate), for
+    /// tests that change one of them before building.
+    struct Raw {
+        weights: Vec<f64>,
+        existing_m: Vec<f64>,
+        pairs: Vec<Vec<(u32, f64)>>,
+        reach_m: f64,
+        groups: Vec<Option<usize>>,
+        min_per_group: Vec<usize>,
+        max_per_group: Vec<Option<usize>>,
+        forced: Vec<bool>,
+        excluded: Vec<bool>,
+        capacities: Option<Vec<f64>>,
+    }
+
     /// Six demand points of weight 10, 20, 30, 40, 50, 60 at x = 0..5 km; candidate k sits
     /// at x = k km and covers the points within 1 km. Two groups: candidates 0–2 and 3–5.
-    fn line() -> Problem {
+    fn line_raw() -> Raw {
         let weights = vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0];
         let pairs = (0..6)
             .map(|k: i64| {
@@ -626,24 +825,27 @@ mod tests {
                     .collect()
             })
             .collect();
-        Problem::new(
+        Raw {
             weights,
-            vec![f64::INFINITY; 6],
+            existing_m: vec![f64::INFINITY; 6],
             pairs,
-            1000.0,
-            SideConstraints {
-                groups: vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)],
-                min_per_group: vec![0, 0],
-                max_per_group: vec![None, None],
-                ..SideConstraints::none(6)
-            },
-        )
-        .unwrap()
+            reach_m: 1000.0,
+            groups: vec![Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)],
+            min_per_group: vec![0, 0],
+            max_per_group: vec![None, None],
+            forced: vec![false; 6],
+            excluded: vec![false; 6],
+            capacities: None,
+        }
+    }
+
+    fn line() -> Problem {
+        line_with(|_| {}).unwrap()
     }
 
     /// `line()`'s inputs with `change` applied, checked by [`Problem::new`].
-    fn line_with(change: impl FnOnce(&mut Problem)) -> Result<Problem, SitingError> {
-        let mut p = line();
+    fn line_with(change: impl FnOnce(&mut Raw)) -> Result<Problem, SitingError> {
+        let mut p = line_raw();
         change(&mut p);
         Problem::new(
             p.weights,
@@ -663,7 +865,7 @@ mod tests {
 
     #[test]
     fn new_refuses_malformed_instances_naming_the_fault() {
-        type Change = Box<dyn FnOnce(&mut Problem)>;
+        type Change = Box<dyn FnOnce(&mut Raw)>;
         let cases: Vec<(&str, Change, &str)> = vec![
             (
                 "existing_m shorter than weights",
@@ -802,6 +1004,46 @@ mod tests {
         }
         let e = line_with(|p| p.reach_m = -3.0).unwrap_err().to_string();
         assert!(e.starts_with("invalid siting input: reach_m is -3"), "{e}");
+    }
+
+    #[test]
+    fn pairs_store_columns_exactly_in_f32_while_they_can() {
+        let nested = vec![vec![(0, 250.5), (2, 1000.0)], vec![], vec![(1, 100.0)]];
+        let mut pairs = Pairs::new();
+        for column in nested.clone() {
+            pairs.push(column);
+        }
+        assert_eq!(pairs, Pairs::from(nested.clone()));
+        assert_eq!((pairs.candidates(), pairs.len()), (3, 3));
+        assert_eq!(pairs.demand(0), [0, 2]);
+        assert!(pairs.demand(1).is_empty() && pairs.column(1).next().is_none());
+        assert_eq!(pairs.column(2).collect::<Vec<_>>(), [(1, 100.0)]);
+        assert_eq!(pairs.column(0).len(), 2);
+        // Every distance is an f32: four offsets, then 4 bytes of index and 4 of distance.
+        assert!(pairs.compact());
+        assert_eq!(pairs.bytes(), 4 * std::mem::size_of::<usize>() + 3 * 8);
+        // 0.1 is no f32: from there on f64 (12 bytes a pair), every distance read back
+        // exactly as given, those stored before included.
+        pairs.push([(3, 0.1), (4, 1e-300)]);
+        assert!(!pairs.compact());
+        assert_eq!(pairs.bytes(), 5 * std::mem::size_of::<usize>() + 5 * 12);
+        let back: Vec<Vec<(u32, f64)>> = (0..4).map(|j| pairs.column(j).collect()).collect();
+        let mut expected = nested;
+        expected.push(vec![(3, 0.1), (4, 1e-300)]);
+        assert_eq!(back, expected);
+        let pb = Problem::new(
+            vec![1.0; 5],
+            vec![f64::INFINITY; 5],
+            pairs,
+            1000.0,
+            SideConstraints::none(4),
+        )
+        .unwrap();
+        assert_eq!(pb.pairs_of(3).collect::<Vec<_>>(), [(3, 0.1), (4, 1e-300)]);
+        // p-median from the exact distances, point by point: 250.5, 1000 (none near: the
+        // cap), 1000, 0.1 and 1e-300.
+        let e = evaluate(&pb, &[0, 3]);
+        assert_eq!(e.weighted_distance, 250.5 + 1000.0 + 1000.0 + 0.1 + 1e-300);
     }
 
     #[test]

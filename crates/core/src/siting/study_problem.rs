@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use geo::Coord;
 
-use super::{Problem, SideConstraints, SitingError};
+use super::{Pairs, Problem, SideConstraints, SitingError};
 use crate::coverage::{Catchments, Coverage};
 use crate::model::{Candidate, FacilityKind, Location, Study};
 use crate::standards::Circle;
@@ -113,11 +113,12 @@ pub fn build_problem(
         .iter()
         .map(|c| c.counts.band(circle.age_band))
         .collect();
-    let pairs = catchments
-        .per_source
-        .iter()
-        .map(|v| v.iter().map(|&(i, d)| (i, at_most_reach(d))).collect())
-        .collect();
+    // Catchment distances are f32, so the pairs stay compact (8 bytes a pair) unless the
+    // reach itself is no f32 and some distance was taken as it.
+    let mut pairs = Pairs::with_capacity(catchments.per_source.len(), catchments.pairs());
+    for v in &catchments.per_source {
+        pairs.push(v.iter().map(|&(i, d)| (i, at_most_reach(d))));
+    }
     let side = SideConstraints {
         groups: candidates.iter().map(|c| c.subdistrict).collect(),
         min_per_group: existing
