@@ -305,7 +305,7 @@ fn clustered(seed: u64, n: usize, m: usize) -> Problem {
             }
         })
         .collect();
-    let pairs = sites[..m]
+    let pairs: Vec<Vec<(u32, f64)>> = sites[..m]
         .iter()
         .map(|&s| {
             pts.iter()

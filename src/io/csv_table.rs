@@ -58,6 +58,153 @@ pub fn decode<'b>(
     }
 }
 
+/// Line numbers of byte offsets in a text, counted incrementally (offsets must not go
+/// back). The CSV reader's own line count is one short in CRLF files.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    counted_to: usize,
+    line_at: usize,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t [u8]) -> LineCounter<'t> {
+        LineCounter {
+            text,
+            counted_to: 0,
+            line_at: 1,
+        }
+    }
+
+    /// The line (1-based) of the record starting at `offset`.
+    fn line_of(&mut self, offset: usize) -> usize {
+        let tb = self.text;
+        // In CRLF files a record's offset can point at the previous line's `\n`.
+        let mut offset = offset.min(tb.len());
+        while offset < tb.len() && (tb[offset] == b'\r' || tb[offset] == b'\n') {
+            offset += 1;
+        }
+        if offset >= self.counted_to {
+            self.line_at += tb[self.counted_to..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.counted_to = offset;
+        }
+        self.line_at
+    }
+}
+
+/// The first column without a name in the header that holds a value in `record`.
+fn unnamed_value(columns: &[String], record: &csv::StringRecord) -> Option<usize> {
+    columns
+        .iter()
+        .zip(record.iter())
+        .position(|(name, value)| name.is_empty() && !value.trim().is_empty())
+}
+
+/// The row of a record: the values of the named columns (index in the record, name index).
+fn row_of(
+    record: &csv::StringRecord,
+    location: Location,
+    named: &[(usize, u32)],
+    names: &Arc<[String]>,
+) -> Row {
+    let mut row = Row::empty(location);
+    row.set_names(names.clone());
+    row.text.reserve(record.as_slice().len());
+    row.values.reserve(named.len());
+    for &(k, n) in named {
+        if let Some(v) = record.get(k) {
+            row.push(n, v, None);
+        }
+    }
+    row
+}
+
+/// Files from this size on are parsed in parallel ([`parse_parallel`]).
+const PARALLEL_FROM_BYTES: usize = 4 << 20;
+
+/// The data rows of a CSV without a quote character, parsed in parallel chunks of
+/// whole lines (a record is then one line), numbered as the sequential parse numbers them.
+/// `None` on any doubt (quotes, a record of the wrong length, a value under an unnamed
+/// column): the sequential parse then runs and reports what is wrong.
+fn parse_parallel(
+    text: &str,
+    delimiter: u8,
+    columns: &[String],
+    named: &[(usize, u32)],
+    names: &Arc<[String]>,
+) -> Option<Vec<Row>> {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    let b = text.as_bytes();
+    if threads < 2 || b.contains(&b'"') {
+        return None;
+    }
+    // The body: after the header line (line 1).
+    let body_start = b.iter().position(|&c| c == b'\n')? + 1;
+    let body = &b[body_start..];
+    // Chunks ending after a newline.
+    let chunks = threads * 4;
+    let mut bounds = vec![0];
+    for c in 1..chunks {
+        let at = (c * body.len() / chunks).max(*bounds.last().unwrap());
+        let end = body[at..]
+            .iter()
+            .position(|&x| x == b'\n')
+            .map_or(body.len(), |k| at + k + 1);
+        bounds.push(end);
+    }
+    bounds.push(body.len());
+    bounds.dedup();
+    // Each chunk's rows numbered within the chunk (row from 1, line from 1), and its newlines.
+    let parsed: Vec<Option<(Vec<Row>, usize)>> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let chunk = &body[w[0]..w[1]];
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(chunk);
+            let mut lines = LineCounter::new(chunk);
+            let mut rows = Vec::new();
+            let mut record = csv::StringRecord::new();
+            while reader.read_record(&mut record).ok()? {
+                if record.len() != columns.len() || unnamed_value(columns, &record).is_some() {
+                    return None;
+                }
+                let line = lines.line_of(record.position()?.byte() as usize);
+                let location = Location::Row {
+                    row: rows.len() + 1,
+                    line,
+                };
+                rows.push(row_of(&record, location, named, names));
+            }
+            let newlines = chunk.iter().filter(|&&x| x == b'\n').count();
+            Some((rows, newlines))
+        })
+        .collect();
+    // In the file: a chunk's first line is 2 + the newlines before it; its first row follows
+    // the rows before it.
+    let (mut first_line, mut first_row) = (2, 0);
+    let mut all = Vec::with_capacity(parsed.iter().flatten().map(|p| p.0.len()).sum());
+    for part in parsed {
+        let (rows, newlines) = part?;
+        let n = rows.len();
+        all.extend(rows.into_iter().map(|mut r| {
+            if let Location::Row { row, line } = &mut r.location {
+                *row += first_row;
+                *line += first_line - 1;
+            }
+            r
+        }));
+        first_line += newlines;
+        first_row += n;
+    }
+    Some(all)
+}
+
 /// Reads a CSV file with a header row.
 pub fn read(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Table, ReadError> {
     let bytes =
@@ -72,6 +219,17 @@ pub fn parse(
     bytes: &[u8],
     encoding: Encoding,
     delimiter: u8,
+) -> Result<Table, ReadError> {
+    parse_from(path, bytes, encoding, delimiter, PARALLEL_FROM_BYTES)
+}
+
+/// [`parse`], in parallel from `parallel_from` bytes on.
+fn parse_from(
+    path: &Path,
+    bytes: &[u8],
+    encoding: Encoding,
+    delimiter: u8,
+    parallel_from: usize,
 ) -> Result<Table, ReadError> {
     let text = decode(path, bytes, encoding)?;
     if text.trim().is_empty() {
@@ -103,26 +261,7 @@ pub fn parse(
             ));
         }
     }
-    let mut rows = Vec::new();
-    // Line numbers from the records' byte offsets, counted incrementally (the CSV reader's
-    // own line count is one short in CRLF files).
-    let (mut counted_to, mut line_at) = (0usize, 1usize);
-    let tb = text.as_bytes();
-    let mut line_of_offset = |offset: usize| {
-        // In CRLF files a record's offset can point at the previous line's `\n`.
-        let mut offset = offset.min(tb.len());
-        while offset < tb.len() && (tb[offset] == b'\r' || tb[offset] == b'\n') {
-            offset += 1;
-        }
-        if offset >= counted_to {
-            line_at += tb[counted_to..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted_to = offset;
-        }
-        line_at
-    };
+    let mut lines = LineCounter::new(text.as_bytes());
     // The named columns: (index in the record, index in `names`).
     let named: Vec<(usize, u32)> = columns
         .iter()
@@ -137,50 +276,55 @@ pub fn parse(
         .cloned()
         .collect::<Vec<_>>()
         .into();
-    let mut record = csv::StringRecord::new();
-    let mut i = 0usize;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-                return Err(ReadError::at(
-                    path,
-                    format!("line {line}"),
-                    None,
-                    format!("malformed CSV: {e}"),
+    let parallel = (text.len() >= parallel_from)
+        .then(|| parse_parallel(&text, delimiter, &columns, &named, &names))
+        .flatten();
+    let rows = match parallel {
+        Some(rows) => rows,
+        None => {
+            let mut rows = Vec::new();
+            let mut record = csv::StringRecord::new();
+            let mut i = 0usize;
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+                        return Err(ReadError::at(
+                            path,
+                            format!("line {line}"),
+                            None,
+                            format!("malformed CSV: {e}"),
+                        ));
+                    }
+                }
+                let line = record
+                    .position()
+                    .map_or(0, |p| lines.line_of(p.byte() as usize));
+                if let Some(k) = unnamed_value(&columns, &record) {
+                    return Err(ReadError::at(
+                        path,
+                        format!("row {} (line {line})", i + 1),
+                        None,
+                        format!(
+                            "column {} has no name in the header but holds '{}'; name it in the header row",
+                            k + 1,
+                            &record[k]
+                        ),
+                    ));
+                }
+                rows.push(row_of(
+                    &record,
+                    Location::Row { row: i + 1, line },
+                    &named,
+                    &names,
                 ));
+                i += 1;
             }
+            rows
         }
-        let line = record
-            .position()
-            .map_or(0, |p| line_of_offset(p.byte() as usize));
-        for (k, (name, value)) in columns.iter().zip(record.iter()).enumerate() {
-            if name.is_empty() && !value.trim().is_empty() {
-                return Err(ReadError::at(
-                    path,
-                    format!("row {} (line {line})", i + 1),
-                    None,
-                    format!(
-                        "column {} has no name in the header but holds '{value}'; name it in the header row",
-                        k + 1
-                    ),
-                ));
-            }
-        }
-        let mut row = Row::empty(Location::Row { row: i + 1, line });
-        row.set_names(names.clone());
-        row.text.reserve(record.as_slice().len());
-        row.values.reserve(named.len());
-        for &(k, n) in &named {
-            if let Some(v) = record.get(k) {
-                row.push(n, v, None);
-            }
-        }
-        rows.push(row);
-        i += 1;
-    }
+    };
     if rows.is_empty() {
         return Err(ReadError::file(
             path,
@@ -236,6 +380,52 @@ mod tests {
         let e = read(&p, Encoding::Utf8, b',').unwrap_err();
         assert_eq!(e.location.as_deref(), Some("row 2 (line 3)"), "{e}");
         assert!(e.problem.contains("column 3 has no name"), "{e}");
+    }
+
+    /// The parallel parse gives the sequential parse's rows: values and locations (row, line)
+    /// with CRLF and LF lines, blank lines, an unnamed trailing column and a last line
+    /// without a newline; a quote anywhere, a short record or a value under an unnamed
+    /// column leaves the file to the sequential parse (and its errors).
+    #[test]
+    fn parallel_parse_gives_the_sequential_rows() {
+        let mut text = String::from("id,name,n,\r\n");
+        for i in 0..5000 {
+            let end = if i % 3 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!("p{i},名{i},{},{end}", i * 7));
+            if i % 97 == 0 {
+                text.push('\n');
+            }
+        }
+        text.push_str("last,end,1,");
+        let p = Path::new("t.csv");
+        let seq = parse_from(p, text.as_bytes(), Encoding::Utf8, b',', usize::MAX).unwrap();
+        let par = parse_from(p, text.as_bytes(), Encoding::Utf8, b',', 0).unwrap();
+        assert_eq!(seq.rows.len(), 5001);
+        assert_eq!(seq.columns, par.columns);
+        let view = |t: &Table| -> Vec<(String, Vec<(String, String)>)> {
+            t.rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.location.to_string(),
+                        r.values().map(|(a, b)| (a.into(), b.into())).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(view(&seq), view(&par));
+        assert_eq!(par.rows[5000].location.to_string(), "row 5001 (line 5054)");
+        // Left to the sequential parse: its errors, with their lines.
+        let names: Arc<[String]> = vec!["id".to_string()].into();
+        let cols = ["id".to_string(), String::new()];
+        for bad in ["id,\n1,\n\"2\",\n", "id,\n1,\n2\n", "id,\n1,\n2,x\n"] {
+            assert!(
+                parse_parallel(bad, b',', &cols, &[(0, 0)], &names).is_none(),
+                "{bad}"
+            );
+        }
+        let short = parse_from(p, b"id,\n1,\n2\n", Encoding::Utf8, b',', 0).unwrap_err();
+        assert_eq!(short.location.as_deref(), Some("line 3"), "{short}");
     }
 
     #[test]

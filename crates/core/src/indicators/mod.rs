@@ -15,7 +15,7 @@ use crate::coverage::{Catchments, Coverage};
 use crate::model::{AgeBand, AreaLevel, Counts, FacilityKind, Study};
 use crate::standards::{Method, Standards, TargetKey};
 
-use access::{supply_measure, two_step_fca, weighted_quantile};
+use access::{supply_measure, two_step_fca, weighted_quantiles};
 pub use provision::{AreaFacts, DataPresence, Indicator, Supply};
 use spec::{ProvisionIndicator, Quantity};
 
@@ -347,14 +347,19 @@ fn kind_access(
                 })
             });
             let line = pick(&n.straight_line_m);
-            let net = n.network_m.as_deref().map(pick);
+            let [median_line, p90_line] = weighted_quantiles(&line, &w, [0.5, 0.9]);
+            let [median_net, p90_net] = n
+                .network_m
+                .as_deref()
+                .map(|v| weighted_quantiles(&pick(v), &w, [0.5, 0.9]))
+                .unwrap_or([None, None]);
             KindAccess {
                 kind: n.kind,
                 fca_per_1000: fca,
-                median_straight_line_m: weighted_quantile(&line, &w, 0.5),
-                p90_straight_line_m: weighted_quantile(&line, &w, 0.9),
-                median_network_m: net.as_ref().and_then(|v| weighted_quantile(v, &w, 0.5)),
-                p90_network_m: net.as_ref().and_then(|v| weighted_quantile(v, &w, 0.9)),
+                median_straight_line_m: median_line,
+                p90_straight_line_m: p90_line,
+                median_network_m: median_net,
+                p90_network_m: p90_net,
             }
         })
         .collect()

@@ -105,14 +105,10 @@ pub fn solve(problem: &Problem, model: Model) -> Result<Solution, SitingError> {
                 f.extend(problem.groups[j].map(|g| (groups[g], 1.0)));
                 pb.add_integer_column(0.0, site_bounds(problem, j), f);
             }
-            for j in 0..problem.candidates() {
-                for (k, (i, d)) in problem.pairs_of(j).enumerate() {
+            for (j, link) in links.iter().enumerate() {
+                for ((i, d), &l) in problem.pairs_of(j).zip(link) {
                     let w = problem.weights[i as usize];
-                    pb.add_column(
-                        w * d,
-                        0.0..=1.0,
-                        [(assign[i as usize], 1.0), (links[j][k], 1.0)],
-                    );
+                    pb.add_column(w * d, 0.0..=1.0, [(assign[i as usize], 1.0), (l, 1.0)]);
                 }
             }
             for (i, &row) in assign.iter().enumerate() {
