@@ -428,6 +428,24 @@ mod tests {
         assert_eq!(short.location.as_deref(), Some("line 3"), "{short}");
     }
 
+    /// On the real 26,105 geocoded Shanghai addresses (../shared, no quote characters): the
+    /// parallel parse gives exactly the sequential parse's rows.
+    #[test]
+    fn parallel_parse_of_the_real_addresses_is_the_sequential_one() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/shanghai-2022-case-addresses-geocoded/geo.csv");
+        let bytes = std::fs::read(&p).expect("../shared/data holds the geocoded addresses");
+        let seq = parse_from(&p, &bytes, Encoding::Utf8, b',', usize::MAX).unwrap();
+        let par = parse_from(&p, &bytes, Encoding::Utf8, b',', 0).unwrap();
+        assert_eq!(seq.rows.len(), 26_105);
+        assert_eq!(seq.columns, par.columns);
+        for (a, b) in seq.rows.iter().zip(&par.rows) {
+            assert_eq!(a.location, b.location);
+            assert!(a.values().eq(b.values()), "{}", a.location);
+        }
+        assert_eq!(seq.rows.len(), par.rows.len());
+    }
+
     #[test]
     fn line_numbers_are_right_in_crlf_files() {
         let dir = tempfile::tempdir().unwrap();
