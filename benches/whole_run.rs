@@ -51,11 +51,37 @@ impl Progress for Steps {
     }
 }
 
+/// A lon/lat box: (west, east, south, north), degrees.
+type LonLatBox = (f64, f64, f64, f64);
+
+/// One random population point in `b`: lon, lat and its residents, aged 60+, 65+ and 80+
+/// (nested), drawn in that order.
+fn draw_point(rng: &mut ChaCha8Rng, b: LonLatBox) -> (f64, f64, [u32; 4]) {
+    let lon = rng.gen_range(b.0..b.1);
+    let lat = rng.gen_range(b.2..b.3);
+    let residents: u32 = rng.gen_range(1..40);
+    let a60 = rng.gen_range(0..=residents);
+    let a65 = rng.gen_range(0..=a60);
+    let a80 = rng.gen_range(0..=a65);
+    (lon, lat, [residents, a60, a65, a80])
+}
+
+/// 10 day-care centres at random in `b`, as a CSV file at `path`.
+fn write_facilities(path: &Path, rng: &mut ChaCha8Rng, b: LonLatBox) {
+    let mut f = std::fs::File::create(path).unwrap();
+    writeln!(f, "id,name,type,lon,lat").unwrap();
+    for j in 0..10 {
+        let lon = rng.gen_range(b.0..b.1);
+        let lat = rng.gen_range(b.2..b.3);
+        writeln!(f, "F{j},日间照料中心{j},day_care,{lon:.6},{lat:.6}").unwrap();
+    }
+}
+
 /// The deterministic inputs: `n` points by seed, as GeoJSON and as CSV, and 10 facilities.
 fn write_inputs(dir: &Path, n: usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(2025);
     // Xuhui-ish: 121.41–121.46 E (≈ 4.8 km), 31.13–31.23 N (≈ 11 km).
-    let (lon0, lon1, lat0, lat1) = (121.41, 121.46, 31.13, 31.23);
+    let box1 = (121.41, 121.46, 31.13, 31.23);
     let mut geojson =
         std::io::BufWriter::new(std::fs::File::create(dir.join("population.geojson")).unwrap());
     let mut csv =
@@ -69,12 +95,7 @@ fn write_inputs(dir: &Path, n: usize) {
         .write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")
         .unwrap();
     for i in 0..n {
-        let lon = rng.gen_range(lon0..lon1);
-        let lat = rng.gen_range(lat0..lat1);
-        let residents: u32 = rng.gen_range(1..40);
-        let a60 = rng.gen_range(0..=residents);
-        let a65 = rng.gen_range(0..=a60);
-        let a80 = rng.gen_range(0..=a65);
+        let (lon, lat, [residents, a60, a65, a80]) = draw_point(&mut rng, box1);
         if i > 0 {
             geojson.write_all(b",\n").unwrap();
         }
@@ -88,17 +109,11 @@ fn write_inputs(dir: &Path, n: usize) {
         writeln!(csv, "p{i},{lon:.6},{lat:.6},{residents},{a60},{a65},{a80}").unwrap();
     }
     geojson.write_all(b"\n]}\n").unwrap();
-    let mut f = std::fs::File::create(dir.join("facilities.csv")).unwrap();
-    writeln!(f, "id,name,type,lon,lat").unwrap();
-    for j in 0..10 {
-        let lon = rng.gen_range(lon0..lon1);
-        let lat = rng.gen_range(lat0..lat1);
-        writeln!(f, "F{j},日间照料中心{j},day_care,{lon:.6},{lat:.6}").unwrap();
-    }
+    write_facilities(&dir.join("facilities.csv"), &mut rng, box1);
     // Along the streets: the same number of points over the real Huangpu OSM extract
     // (../shared/data/osm-shanghai-huangpu-drive, lon 121.4611–121.4863, lat 31.2196–31.2412),
     // and 10 facilities there.
-    let (lon0, lon1, lat0, lat1) = (121.462, 121.486, 31.220, 31.241);
+    let box2 = (121.462, 121.486, 31.220, 31.241);
     let mut csv =
         std::io::BufWriter::new(std::fs::File::create(dir.join("population_network.csv")).unwrap());
     writeln!(
@@ -107,21 +122,10 @@ fn write_inputs(dir: &Path, n: usize) {
     )
     .unwrap();
     for i in 0..n {
-        let lon = rng.gen_range(lon0..lon1);
-        let lat = rng.gen_range(lat0..lat1);
-        let residents: u32 = rng.gen_range(1..40);
-        let a60 = rng.gen_range(0..=residents);
-        let a65 = rng.gen_range(0..=a60);
-        let a80 = rng.gen_range(0..=a65);
+        let (lon, lat, [residents, a60, a65, a80]) = draw_point(&mut rng, box2);
         writeln!(csv, "p{i},{lon:.6},{lat:.6},{residents},{a60},{a65},{a80}").unwrap();
     }
-    let mut f = std::fs::File::create(dir.join("facilities_network.csv")).unwrap();
-    writeln!(f, "id,name,type,lon,lat").unwrap();
-    for j in 0..10 {
-        let lon = rng.gen_range(lon0..lon1);
-        let lat = rng.gen_range(lat0..lat1);
-        writeln!(f, "F{j},日间照料中心{j},day_care,{lon:.6},{lat:.6}").unwrap();
-    }
+    write_facilities(&dir.join("facilities_network.csv"), &mut rng, box2);
 }
 
 /// The Huangpu OSM extract, for the run along the streets.

@@ -93,13 +93,13 @@ const PMED_OPTIMA_6_20: [(u32, f64); 15] = [
     (20, 1789.0),
 ];
 
-/// pmed6–pmed20 (200–400 vertices, p up to 133): proven optimal by the Lagrangian branch
-/// and bound, each re-checked from the data.
-#[test]
-fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
-    for (n, optimum) in PMED_OPTIMA_6_20 {
+/// Each OR-Library instance of `cases` (number, published optimum) solved with
+/// `node_limit`: p sites at the published optimum, re-checked from the data, and proven
+/// optimal (gap 0).
+fn assert_pmed_optima(cases: &[(u32, f64)], node_limit: usize) {
+    for &(n, optimum) in cases {
         let (pb, p) = pmed(n);
-        let s = solve(&pb, Model::PMedian { p }, usize::MAX).unwrap();
+        let s = solve(&pb, Model::PMedian { p }, node_limit).unwrap();
         assert_eq!(s.open.len(), p);
         assert_eq!(
             s.objective, optimum,
@@ -111,21 +111,16 @@ fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
     }
 }
 
+/// pmed6–pmed20 (200–400 vertices, p up to 133): proven optimal by the Lagrangian branch
+/// and bound, each re-checked from the data.
+#[test]
+fn orlib_pmed6_to_pmed20_reach_the_published_optima() {
+    assert_pmed_optima(&PMED_OPTIMA_6_20, usize::MAX);
+}
+
 #[test]
 fn orlib_pmed1_to_pmed5_reach_the_published_optima() {
-    for (n, optimum) in PMED_OPTIMA {
-        let (pb, p) = pmed(n);
-        let s = solve(&pb, Model::PMedian { p }, 20_000).unwrap();
-        assert_eq!(s.open.len(), p);
-        assert_eq!(
-            s.objective, optimum,
-            "pmed{n}: {} ({})",
-            s.objective, s.method
-        );
-        // Re-checked from the data, and proven optimal.
-        assert_eq!(evaluate(&pb, &s.open).weighted_distance, optimum);
-        assert_eq!(s.gap, 0.0, "pmed{n}: bound {} ({})", s.bound, s.method);
-    }
+    assert_pmed_optima(&PMED_OPTIMA, 20_000);
 }
 
 /// A time limit that is up at once still answers: p sites (the greedy's, re-checked from

@@ -226,6 +226,29 @@ impl<'de> serde::de::DeserializeSeed<'de> for Property<'_> {
     }
 }
 
+/// The visitor methods of the JSON scalars but null (booleans, numbers, strings) for a
+/// visitor that keeps any such value as a [`Value`] handed to `$wrap` (the visitors of
+/// members whose objects or arrays are read field by field).
+macro_rules! scalars_as_value {
+    ($out:ty, $wrap:expr) => {
+        fn visit_bool<E>(self, b: bool) -> Result<$out, E> {
+            Ok($wrap(Value::Bool(b)))
+        }
+        fn visit_i64<E>(self, i: i64) -> Result<$out, E> {
+            Ok($wrap(Value::from(i)))
+        }
+        fn visit_u64<E>(self, u: u64) -> Result<$out, E> {
+            Ok($wrap(Value::from(u)))
+        }
+        fn visit_f64<E>(self, x: f64) -> Result<$out, E> {
+            Ok($wrap(Value::from(x)))
+        }
+        fn visit_str<E>(self, s: &str) -> Result<$out, E> {
+            Ok($wrap(Value::from(s)))
+        }
+    };
+}
+
 /// A geometry's `coordinates` as read: an array of numbers (a position) kept as numbers,
 /// anything else as a JSON value (for [`geometry_of`]).
 enum Coordinates {
@@ -285,21 +308,7 @@ impl<'de> serde::Deserialize<'de> for Coordinates {
                 }
                 Ok(Coordinates::Numbers(numbers))
             }
-            fn visit_bool<E>(self, b: bool) -> Result<Coordinates, E> {
-                Ok(Coordinates::Other(Value::Bool(b)))
-            }
-            fn visit_i64<E>(self, i: i64) -> Result<Coordinates, E> {
-                Ok(Coordinates::Other(Value::from(i)))
-            }
-            fn visit_u64<E>(self, u: u64) -> Result<Coordinates, E> {
-                Ok(Coordinates::Other(Value::from(u)))
-            }
-            fn visit_f64<E>(self, x: f64) -> Result<Coordinates, E> {
-                Ok(Coordinates::Other(Value::from(x)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Coordinates, E> {
-                Ok(Coordinates::Other(Value::from(s)))
-            }
+            scalars_as_value!(Coordinates, Coordinates::Other);
             fn visit_unit<E>(self) -> Result<Coordinates, E> {
                 Ok(Coordinates::Other(Value::Null))
             }
@@ -368,21 +377,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for GeometryMember {
             fn visit_none<E>(self) -> Result<Self::Value, E> {
                 Ok(Ok(None))
             }
-            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
-                Ok(geometry_of(&Value::Bool(b)).map(Some))
-            }
-            fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
-                Ok(geometry_of(&Value::from(i)).map(Some))
-            }
-            fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
-                Ok(geometry_of(&Value::from(u)).map(Some))
-            }
-            fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
-                Ok(geometry_of(&Value::from(x)).map(Some))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(geometry_of(&Value::from(s)).map(Some))
-            }
+            scalars_as_value!(Self::Value, |v: Value| geometry_of(&v).map(Some));
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 a: A,
@@ -568,21 +563,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_> {
                 let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
                 Ok(Features::Other(v))
             }
-            fn visit_bool<E>(self, b: bool) -> Result<Features, E> {
-                Ok(Features::Other(Value::Bool(b)))
-            }
-            fn visit_i64<E>(self, i: i64) -> Result<Features, E> {
-                Ok(Features::Other(Value::from(i)))
-            }
-            fn visit_u64<E>(self, u: u64) -> Result<Features, E> {
-                Ok(Features::Other(Value::from(u)))
-            }
-            fn visit_f64<E>(self, x: f64) -> Result<Features, E> {
-                Ok(Features::Other(Value::from(x)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Features, E> {
-                Ok(Features::Other(Value::from(s)))
-            }
+            scalars_as_value!(Features, Features::Other);
             fn visit_unit<E>(self) -> Result<Features, E> {
                 Ok(Features::Other(Value::Null))
             }

@@ -1248,18 +1248,24 @@ fn draw_text_rgb(buf: &mut [u8], font: &MapFont, t: &Text) {
 /// Renders `map` into an RGB buffer (`WIDTH` × `HEIGHT` × 3).
 pub fn render_rgb(map: &Map, font: Option<&MapFont>) -> Result<(Vec<u8>, Placement), String> {
     let (shapes, texts, placement) = layout(map, font);
-    let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
-    {
-        let mut db = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT));
-        draw_shapes(&mut db, &shapes)?;
-        db.present().map_err(|e| e.to_string())?;
-    }
+    let mut buf = rgb_of(&shapes)?;
     if let Some(font) = font {
         for t in &texts {
             draw_text_rgb(&mut buf, font, t);
         }
     }
     Ok((buf, placement))
+}
+
+/// `shapes` drawn on a white `WIDTH` × `HEIGHT` RGB buffer (no text).
+fn rgb_of(shapes: &[Shape]) -> Result<Vec<u8>, String> {
+    let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let mut db = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT));
+        draw_shapes(&mut db, shapes)?;
+        db.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
 }
 
 fn io_err(e: impl std::fmt::Display) -> std::io::Error {
@@ -1316,13 +1322,7 @@ pub fn render_svg(map: &Map, font: Option<&MapFont>) -> Result<String, String> {
     };
     if rastered > 0 {
         use base64::Engine;
-        let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
-        {
-            let mut db = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT));
-            draw_shapes(&mut db, &shapes[..rastered])?;
-            db.present().map_err(|e| e.to_string())?;
-        }
-        let png = rgb_png(&buf).map_err(|e| e.to_string())?;
+        let png = rgb_png(&rgb_of(&shapes[..rastered])?).map_err(|e| e.to_string())?;
         let _ = writeln!(
             out,
             "<image x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" href=\"data:image/png;base64,{}\"/>",

@@ -1010,20 +1010,9 @@ fn lscp_bound(
                 }
             }
             while covered < need {
-                let pick = cover
-                    .free()
-                    .filter(|j| !sites.contains(j))
-                    .map(|j| {
-                        let add: f64 = cover
-                            .col(j)
-                            .iter()
-                            .filter(|&&r| count[r as usize] == 0)
-                            .map(|&r| cover.weight[r as usize])
-                            .sum();
-                        (j, add)
-                    })
-                    .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-                let Some((j, add)) = pick.filter(|p| p.1 > 0.0) else {
+                let Some((j, add)) =
+                    best_addition(cover, &count, |j| sites.contains(&j), |r| cover.weight[r])
+                else {
                     break;
                 };
                 covered += add;
@@ -1072,6 +1061,31 @@ fn lscp_bound(
         }
     }
     best_bound
+}
+
+/// The greedy step of a set-covering repair: the free candidate not `open` that adds the
+/// most `value` (per row) of the rows no site covers yet (`count` 0), ties to the lowest
+/// index; `None` when none adds anything.
+fn best_addition(
+    cover: &Cover,
+    count: &[u32],
+    open: impl Fn(usize) -> bool,
+    value: impl Fn(usize) -> f64,
+) -> Option<(usize, f64)> {
+    cover
+        .free()
+        .filter(|&j| !open(j))
+        .map(|j| {
+            let add: f64 = cover
+                .col(j)
+                .iter()
+                .filter(|&&r| count[r as usize] == 0)
+                .map(|&r| value(r as usize))
+                .sum();
+            (j, add)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .filter(|p| p.1 > 0.0)
 }
 
 /// Local search for set covering on `cover` (no side constraints but forced and excluded
@@ -1164,22 +1178,9 @@ fn improve_cover(
         }
         // Greedy repair.
         while ls.covered < need {
-            let pick = cover
-                .free()
-                .filter(|&j| !ls.in_s[j])
-                .map(|j| {
-                    let g: f64 = cover
-                        .col(j)
-                        .iter()
-                        .filter(|&&r| ls.count[r as usize] == 0)
-                        .map(|&r| unit(r as usize))
-                        .sum();
-                    (j, g)
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-            match pick {
-                Some((j, g)) if g > 0.0 => ls.add(j),
-                _ => break,
+            match best_addition(cover, &ls.count, |j| ls.in_s[j], unit) {
+                Some((j, _)) => ls.add(j),
+                None => break,
             }
         }
         if ls.covered < need {
